@@ -1,0 +1,88 @@
+"""Command line: `python -m bot [run|demo|provision|teardown]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from bot.logs import setup_logging
+from bot.settings import SettingsError, load_settings
+
+__all__ = ["main"]
+
+log = logging.getLogger("bot")
+
+
+async def _run() -> int:
+    from bot.app import build_bot
+
+    settings = load_settings()
+    bot = build_bot(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await bot.start()
+    log.info("incident-bot is running; Ctrl-C stops it (open incidents continue in the cloud)")
+    await stop.wait()
+    await bot.stop()
+    return 0
+
+
+async def _provision(teardown: bool) -> int:
+    from bot.agents.provision import provision, teardown as do_teardown
+    from bot.app import anthropic_client
+
+    settings = load_settings()
+    client = anthropic_client(settings)
+    if teardown:
+        for line in await do_teardown(client, settings) or ["nothing to archive"]:
+            print(f"archived {line}" if line != "nothing to archive" else line)
+        return 0
+    p = await provision(client, settings)
+    print(f"agent {p.agent_id} (version {p.agent_version})\nenvironment {p.environment_id}\nskill {p.skill_id}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and run the chosen command."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description="incident-bot: incidents handed to a Claude Managed Agent, decided by humans in Slack")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot for real (Socket Mode + Managed Agents API); the default")
+    demo = sub.add_parser("demo", help="run the bot offline against the local stand-ins")
+    demo.add_argument("--incident", default="oom", help="oom (default) or 2277")
+    demo.add_argument("--headless", action="store_true", help="no prompt: decide with --approve or --reject")
+    group = demo.add_mutually_exclusive_group()
+    group.add_argument("--approve", action="store_const", const="approve", dest="decision")
+    group.add_argument("--reject", action="store_const", const="reject", dest="decision")
+    demo.add_argument("--pace", type=float, default=None, help="seconds between agent steps (default 0.15, 0 headless)")
+    demo.add_argument("-v", "--verbose", action="store_true", help="show the bot's logs")
+    sub.add_parser("provision", help="create or update the skill, agent and environment, and print their ids")
+    sub.add_parser("teardown", help="archive the agent and environment")
+    args = parser.parse_args(argv)
+    command = args.command or "run"
+    setup_logging(verbose=getattr(args, "verbose", False) or command != "demo")
+    try:
+        if command == "demo":
+            from bot.demo import DemoOptions, run_demo
+
+            if args.headless and not args.decision:
+                parser.error("--headless needs --approve or --reject")
+            pace = args.pace if args.pace is not None else (0.0 if args.headless else 0.15)
+            options = DemoOptions(incident=args.incident, headless=args.headless, decision=args.decision, pace=pace)
+            return asyncio.run(run_demo(options))
+        if command in ("provision", "teardown"):
+            return asyncio.run(_provision(command == "teardown"))
+        return asyncio.run(_run())
+    except SettingsError as exc:
+        print(f"incident-bot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

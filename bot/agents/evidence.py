@@ -1,0 +1,125 @@
+"""An incident's evidence folder: what is mounted into the session, and what the data tools answer from."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib.util
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Evidence", "MOUNT_ROOT", "load_evidence"]
+
+log = logging.getLogger(__name__)
+
+MOUNT_ROOT = "/mnt/session/incident"
+_NOT_EVIDENCE = {"generate.py", "incident.json"}
+_gen_locks: dict[Path, asyncio.Lock] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The files of one incident, by path relative to the folder, with the data tools' answers."""
+
+    folder: Path
+    incident_id: str
+    title: str
+    service: str
+    files: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def repo_dir(self) -> Path:
+        return self.folder / "repo"
+
+    def mount_path(self, rel: str) -> str:
+        return f"{MOUNT_ROOT}/{rel}"
+
+    def alert(self) -> dict[str, Any] | None:
+        """The alert that opened this incident in the fixture, if the folder has one."""
+        path = self.files.get("alert.json")
+        return _load_json(path) if path else None
+
+    def metrics(self) -> dict[str, Any]:
+        path = self.files.get("metrics.json")
+        data = _load_json(path) if path else None
+        return data if isinstance(data, dict) else {}
+
+    def deploys(self) -> list[Any]:
+        path = self.files.get("deploys.json")
+        data = _load_json(path) if path else None
+        if isinstance(data, dict):
+            data = data.get("deploys", [])
+        return data if isinstance(data, list) else []
+
+    def diff_for(self, commit: str) -> str | None:
+        """The diff of a commit (matched by prefix, at least 7 characters) from diff.txt or diffs/*."""
+        commit = commit.strip().lower()
+        if len(commit) < 7:
+            return None
+        for rel, path in sorted(self.files.items()):
+            if rel == "diff.txt" or rel.startswith("diffs/"):
+                text = path.read_text(errors="replace")
+                first = text.splitlines()[0].split() if text.strip() else []
+                sha = first[1].lower() if len(first) >= 2 and first[0] == "commit" else Path(rel).stem.lower()
+                if sha.startswith(commit) or commit.startswith(sha):
+                    return text
+        return None
+
+    def sha256(self, rel: str) -> str:
+        return hashlib.sha256(self.files[rel].read_bytes()).hexdigest()
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        log.warning("could not read %s as JSON", path)
+        return None
+
+
+def _walk(folder: Path) -> dict[str, Path]:
+    return {
+        p.relative_to(folder).as_posix(): p
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts and not p.name.startswith(".")
+    }
+
+
+def _generate(script: Path, out_dir: Path) -> None:
+    spec = importlib.util.spec_from_file_location(f"_incident_gen_{abs(hash(script))}", script)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {script}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    tmp.mkdir(parents=True, exist_ok=True)
+    module.generate(tmp)
+    tmp.rename(out_dir)
+
+
+async def load_evidence(folder: Path, *, work_dir: Path) -> Evidence:
+    """Read an incident folder, generating its large files once (deterministically) under work_dir."""
+    folder = folder.resolve()
+    meta = _load_json(folder / "incident.json") if (folder / "incident.json").is_file() else None
+    meta = meta if isinstance(meta, dict) else {}
+    incident_id = str(meta.get("id") or folder.name)
+    files = {rel: p for rel, p in _walk(folder).items() if rel not in _NOT_EVIDENCE}
+    script = folder / "generate.py"
+    if script.is_file():
+        out_dir = (work_dir / "generated" / incident_id).resolve()
+        lock = _gen_locks.setdefault(out_dir, asyncio.Lock())
+        async with lock:
+            if not out_dir.is_dir():
+                log.info("generating evidence for %s into %s", incident_id, out_dir)
+                await asyncio.to_thread(_generate, script, out_dir)
+        files.update(_walk(out_dir))
+    return Evidence(
+        folder=folder,
+        incident_id=incident_id,
+        title=str(meta.get("title") or incident_id),
+        service=str(meta.get("service") or ""),
+        files=files,
+    )

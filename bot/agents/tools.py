@@ -1,0 +1,121 @@
+"""The custom tools the bot answers itself: incident data, and pull requests behind the human gate."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, NamedTuple
+
+from bot.agents.evidence import Evidence
+from bot.agents.pull_requests import GitError, LocalPullRequests
+from bot.run.state import IncidentState, ToolCall
+
+__all__ = ["ToolAnswer", "IncidentTools"]
+
+log = logging.getLogger(__name__)
+
+
+class ToolAnswer(NamedTuple):
+    text: str
+    is_error: bool = False
+
+
+def _ok(value: Any) -> ToolAnswer:
+    return ToolAnswer(json.dumps(value, separators=(",", ":")))
+
+
+def _error(message: str) -> ToolAnswer:
+    return ToolAnswer(json.dumps({"error": message}), is_error=True)
+
+
+def _as_int(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+class IncidentTools:
+    """Answers one incident's custom tool calls. request_approval is answered by a person, not here."""
+
+    def __init__(self, *, evidence: Evidence, prs: LocalPullRequests, session_id: str) -> None:
+        self.evidence = evidence
+        self.prs = prs
+        self.session_id = session_id
+
+    async def answer(self, call: ToolCall, state: IncidentState) -> ToolAnswer | None:
+        """The result for a custom tool call, or None when a human must answer it (request_approval)."""
+        args = dict(call.input)
+        match call.name:
+            case "get_metrics":
+                return self._metrics(str(args.get("service", "")), str(args.get("metric", "")))
+            case "get_recent_deploys":
+                return _ok({"deploys": self.evidence.deploys()})
+            case "get_diff":
+                diff = self.evidence.diff_for(str(args.get("commit", "")))
+                if diff is None:
+                    return _error(f"no diff known for commit {args.get('commit')!r}")
+                return _ok({"commit": args.get("commit"), "diff": diff})
+            case "open_pull_request":
+                return await self._open_pr(call)
+            case "merge_pull_request":
+                return await self._merge(_as_int(args.get("pr_number")), state)
+            case "request_approval":
+                return self._check_approval_request(call, state)
+            case _:
+                return _error(f"unknown tool {call.name!r}")
+
+    def _metrics(self, service: str, metric: str) -> ToolAnswer:
+        metrics = self.evidence.metrics()
+        if service not in metrics:
+            return _error(f"no metrics for service {service!r}; known services: {sorted(metrics)}")
+        series = metrics[service]
+        if metric not in series:
+            return _error(f"no metric {metric!r} for {service}; known metrics: {sorted(series)}")
+        return _ok({"service": service, "metric": metric, "points": series[metric]})
+
+    async def _open_pr(self, call: ToolCall) -> ToolAnswer:
+        title, body, diff = (str(call.input.get(k, "")) for k in ("title", "body", "diff"))
+        if not title.strip() or not diff.strip():
+            return _error("open_pull_request needs a title and a non-empty unified diff")
+        try:
+            await self.prs.ensure_repo(self.session_id, self.evidence.repo_dir)
+            pr = await self.prs.open(self.session_id, title=title, body=body, diff=diff, tool_use_id=call.id)
+        except GitError as exc:
+            return _error(f"the diff does not apply to the repository: {exc}")
+        return _ok({"pr_number": pr.number, "url": pr.url, "diff_sha256": pr.diff_sha256})
+
+    def _check_approval_request(self, call: ToolCall, state: IncidentState) -> ToolAnswer | None:
+        requested = call.input.get("pr_number")
+        if requested is None:
+            return None if state.latest_pr else _error("no pull request to approve: call open_pull_request first")
+        number = _as_int(requested)
+        if number is None or number not in state.prs:
+            return _error(f"there is no pull request #{requested} in this incident")
+        return None
+
+    async def _merge(self, number: int | None, state: IncidentState) -> ToolAnswer:
+        if number is None or number not in state.prs:
+            return _error(f"there is no pull request #{number} in this incident")
+        approval = state.approval_for(number)
+        if approval is None or approval.decision is None or approval.decision.outcome != "approved":
+            outcome = approval.decision.outcome if approval and approval.decision else "no decision"
+            return _error(
+                f"refused: PR #{number} has not been approved by a human ({outcome}). "
+                "Call request_approval and merge only after the decision is approved."
+            )
+        info = await self.prs.info(self.session_id, number)
+        if info is None:
+            return _error(f"pull request #{number} no longer exists")
+        if await self.prs.is_merged(self.session_id, number):
+            return _ok({"merged": True, "pr_number": number, "already_merged": True})
+        if info.diff_sha256 != approval.diff_sha256:
+            return _error(
+                f"refused: PR #{number} changed since it was approved (approved diff "
+                f"{approval.diff_sha256[:12]}, now {info.diff_sha256[:12]}); request approval again"
+            )
+        try:
+            head = await self.prs.merge(self.session_id, number)
+        except GitError as exc:
+            return _error(f"merge failed: {exc}")
+        return _ok({"merged": True, "pr_number": number, "commit": head})

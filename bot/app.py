@@ -1,0 +1,88 @@
+"""Building the bot: the Bolt app, its clients and listeners. No global app; everything comes from Settings."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from anthropic import AsyncAnthropic
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+    async_default_handlers,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.approvers import Approvers
+from bot.decisions import Decisions
+from bot.incidents import IncidentManager
+from bot.listeners import actions, alerts, commands
+from bot.settings import Settings
+
+__all__ = ["Bot", "build_bot", "slack_client", "anthropic_client"]
+
+log = logging.getLogger(__name__)
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    """A Web API client that waits out 429s (Retry-After) and retries server errors."""
+    handlers = async_default_handlers() + [
+        AsyncRateLimitErrorRetryHandler(max_retry_count=8),
+        AsyncServerErrorRetryHandler(max_retry_count=2),
+    ]
+    return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=handlers)
+
+
+def anthropic_client(settings: Settings) -> AsyncAnthropic:
+    """The Managed Agents client (ANTHROPIC_BASE_URL points it elsewhere)."""
+    return AsyncAnthropic(api_key=settings.anthropic_api_key, base_url=settings.anthropic_base_url)
+
+
+@dataclass
+class Bot:
+    """The running bot: Bolt app, clients, incidents. start() connects; stop() disconnects."""
+
+    settings: Settings
+    app: AsyncApp
+    slack: AsyncWebClient
+    anthropic: AsyncAnthropic
+    manager: IncidentManager
+    decisions: Decisions
+    handler: AsyncSocketModeHandler | None = field(default=None)
+
+    async def start(self, *, resume: bool = True, connect_timeout: float = 30.0) -> None:
+        """Provision, resume live incidents, then connect to Slack over Socket Mode."""
+        await self.manager.provisioned()
+        if resume:
+            resumed = await self.manager.resume_all()
+            if resumed:
+                log.info("resumed %d incident(s)", len(resumed))
+        self.handler = AsyncSocketModeHandler(self.app, app_token=self.settings.slack_app_token)
+        await asyncio.wait_for(self.handler.connect_async(), connect_timeout)
+        log.info("connected to Slack; incidents go to %s", self.settings.oncall_channel)
+
+    async def stop(self) -> None:
+        """Disconnect from Slack and stop following sessions (they continue in the cloud)."""
+        if self.handler is not None:
+            await self.handler.close_async()
+            self.handler = None
+        await self.manager.close()
+
+
+def build_bot(
+    settings: Settings, *, slack: AsyncWebClient | None = None, anthropic: AsyncAnthropic | None = None
+) -> Bot:
+    """Wire the Bolt app and its listeners from settings."""
+    slack = slack or slack_client(settings)
+    anthropic = anthropic or anthropic_client(settings)
+    app = AsyncApp(client=slack, request_verification_enabled=False, ignoring_self_events_enabled=True)
+    manager = IncidentManager(settings=settings, slack=slack, anthropic=anthropic)
+    approvers = Approvers(slack, users=settings.approver_users, groups=settings.approver_groups)
+    decisions = Decisions(manager, approvers, self_deny=settings.approval_self_deny)
+    commands.register(app, manager)
+    actions.register(app, manager, decisions)
+    alerts.register(app, manager)
+    return Bot(settings, app, slack, anthropic, manager, decisions)

@@ -1,0 +1,33 @@
+"""The /incident slash command."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+
+from bot.incidents import IncidentManager
+
+__all__ = ["register"]
+
+log = logging.getLogger(__name__)
+
+USAGE = "Usage: `/incident <what is wrong>`, e.g. `/incident checkout p99 is 10x`."
+
+
+def register(app: AsyncApp, manager: IncidentManager) -> None:
+    """Listen for /incident."""
+
+    async def incident(ack: AsyncAck, command: dict) -> None:
+        text = " ".join(str(command.get("text") or "").split())
+        if not text:
+            await ack(response_type="ephemeral", text=USAGE)
+            return
+        channel = manager.settings.oncall_channel
+        await ack(response_type="ephemeral", text=f"Opening an incident in <#{channel}>: {text[:200]}")
+        manager.spawn(
+            manager.open(title=text, text=text, opened_by=command.get("user_id"), source="slash command"),
+            name=f"open:{command.get('trigger_id', '')}",
+        )
+
+    app.command("/incident")(incident)

@@ -1,0 +1,77 @@
+"""Follows one session: open the SSE stream, read history, dedupe, reconnect with capped backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx2
+from anthropic import APIError, APIStatusError, AsyncAnthropic, NotFoundError
+
+__all__ = ["follow_session", "event_dict", "STREAM_READ_TIMEOUT"]
+
+log = logging.getLogger(__name__)
+
+STREAM_READ_TIMEOUT = 90.0  # the API pings idle streams; silence this long means the stream stalled
+BACKOFF_START, BACKOFF_CAP = 0.5, 15.0
+
+
+def event_dict(ev: Any) -> dict[str, Any]:
+    """An SDK event model as a wire-shaped dict (unknown types included)."""
+    if isinstance(ev, dict):
+        return ev
+    return ev.to_dict(mode="json", exclude_unset=False)
+
+
+def _fatal(exc: BaseException) -> bool:
+    return isinstance(exc, APIStatusError) and 400 <= exc.status_code < 500 and exc.status_code not in (408, 409, 429)
+
+
+async def follow_session(
+    client: AsyncAnthropic,
+    session_id: str,
+    *,
+    on_event: Callable[[dict[str, Any]], Awaitable[None]],
+    on_live: Callable[[], Awaitable[None]],
+    finished: Callable[[], bool],
+    before_history: Callable[[], Awaitable[None]] | None = None,
+) -> str:
+    """Deliver every event of a session once to `on_event` until `finished()`; returns why it stopped.
+
+    On each (re)connect: open the stream first, then run `before_history` (e.g. send the first message),
+    then read the whole history, then call `on_live`, then read the stream. The caller dedupes by event id.
+    """
+    backoff = BACKOFF_START
+    pending_first = before_history
+    streaming = client.with_options(timeout=httpx2.Timeout(STREAM_READ_TIMEOUT, connect=10.0))
+    while True:
+        try:
+            async with await streaming.beta.sessions.events.stream(session_id) as stream:
+                if pending_first is not None:
+                    await pending_first()
+                    pending_first = None
+                async for ev in client.beta.sessions.events.list(session_id, limit=1000):
+                    await on_event(event_dict(ev))
+                await on_live()
+                if finished():
+                    return "finished"
+                async for ev in stream:
+                    backoff = BACKOFF_START
+                    await on_event(event_dict(ev))
+                    if finished():
+                        return "finished"
+            log.info("stream for %s ended while the session is not finished; reconnecting", session_id)
+        except NotFoundError:
+            log.warning("session %s no longer exists", session_id)
+            await on_event({"type": "session.deleted", "id": f"local-deleted-{session_id}"})
+            return "deleted"
+        except (httpx2.HTTPError, APIError) as exc:
+            if _fatal(exc):
+                log.error("following %s failed permanently: %s", session_id, exc)
+                return "failed"
+            log.warning("stream for %s dropped (%s); reconnecting in %.1fs", session_id, type(exc).__name__, backoff)
+        await asyncio.sleep(backoff * random.uniform(0.8, 1.2))
+        backoff = min(backoff * 2, BACKOFF_CAP)

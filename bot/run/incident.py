@@ -1,0 +1,171 @@
+"""One incident in flight: its state, the session follower, the tool answers and the Slack publisher."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from anthropic import APIError, AsyncAnthropic
+
+from bot.agents.sending import send_once
+from bot.agents.tools import IncidentTools, ToolAnswer
+from bot.run.deadlines import ApprovalPolicy, watch_approval
+from bot.run.follower import follow_session
+from bot.run.publisher import ThreadPublisher
+from bot.run.reducer import reduce
+from bot.run.renderer import render_root, render_thread
+from bot.run.state import IncidentState
+
+__all__ = ["IncidentRun", "SlackThread"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SlackThread:
+    channel: str
+    ts: str
+
+
+class IncidentRun:
+    """Owns one session's follower task; every event flows reduce -> render -> publish, then side effects."""
+
+    def __init__(
+        self,
+        *,
+        client: AsyncAnthropic,
+        state: IncidentState,
+        thread: SlackThread,
+        tools: IncidentTools,
+        publisher: ThreadPublisher,
+        console_url: str = "",
+        approval_policy: ApprovalPolicy | None = None,
+    ) -> None:
+        self.client = client
+        self.state = state
+        self.thread = thread
+        self.tools = tools
+        self.publisher = publisher
+        self.console_url = console_url
+        self.approval_policy = approval_policy or ApprovalPolicy()
+        self.decision_lock = asyncio.Lock()  # one decision at a time per incident: the first click wins
+        self.decided: dict[str, str] = {}  # tool-use id -> who decided, before the echo comes back
+        self._seen: set[str] = set()
+        self._live = False
+        self._in_flight: set[str] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._task: asyncio.Task[str] | None = None
+        self._changed = asyncio.Condition()
+        self.log = logging.LoggerAdapter(log, {"session": state.session_id})
+
+    @property
+    def session_id(self) -> str:
+        return self.state.session_id
+
+    def start(self, first_message: str | None = None) -> asyncio.Task[str]:
+        """Start following the session; `first_message` is sent once the stream is open."""
+        before = (lambda: self._send_first(first_message)) if first_message is not None else None
+        self._task = asyncio.create_task(self._follow(before), name=f"follow:{self.session_id}")
+        self._task.add_done_callback(self._on_follow_done)
+        return self._task
+
+    async def _follow(self, before: Any) -> str:
+        reason = await follow_session(
+            self.client,
+            self.session_id,
+            on_event=self.apply,
+            on_live=self._go_live,
+            finished=lambda: self.state.finished,
+            before_history=before,
+        )
+        if reason == "finished":
+            await self.publisher.flush()
+            try:  # a restart need not re-read a finished incident
+                await self.client.beta.sessions.update(self.session_id, metadata={"incident_closed": "1"})
+            except APIError as exc:
+                self.log.warning("could not mark the session closed: %s", exc)
+        self.log.info("stopped following: %s", reason)
+        return reason
+
+    def _on_follow_done(self, task: asyncio.Task[str]) -> None:
+        if task.cancelled():
+            return
+        if task.exception() is not None:
+            self.log.error("follower crashed", exc_info=task.exception())
+
+    async def stop(self) -> None:
+        """Stop following (the session itself goes on in the cloud)."""
+        for t in [self._task, *self._tasks]:
+            if t is not None:
+                t.cancel()
+        await asyncio.gather(*(t for t in [self._task, *self._tasks] if t is not None), return_exceptions=True)
+        await self.publisher.close()
+
+    async def wait_finished(self, timeout: float | None = None) -> None:
+        """Wait until the session can do nothing more without new input, and Slack shows it."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: self.state.finished), timeout)
+        await self.publisher.flush(timeout)
+
+    async def _send_first(self, text: str) -> None:
+        async for ev in self.client.beta.sessions.events.list(self.session_id, types=["user.message"], limit=1):
+            self.log.info("first message already in the session (%s); not sending it again", ev.id)
+            return
+        await self.client.beta.sessions.events.send(
+            self.session_id, events=[{"type": "user.message", "content": [{"type": "text", "text": text}]}]
+        )
+
+    async def apply(self, event: dict[str, Any]) -> None:
+        """Fold one event in (once per id), show the result, and react if we are live."""
+        event_id = str(event.get("id", ""))
+        if event_id and event_id in self._seen:
+            return
+        if event_id:
+            self._seen.add(event_id)
+        self.state = reduce(self.state, event)
+        self.publish()
+        async with self._changed:
+            self._changed.notify_all()
+        if self._live:
+            self._react()
+
+    def publish(self) -> None:
+        """Submit the current state to the publisher (it coalesces)."""
+        self.publisher.submit(render_root(self.state, console_url=self.console_url), render_thread(self.state))
+
+    async def _go_live(self) -> None:
+        self._live = True
+        self._react()
+
+    def _react(self) -> None:
+        for call in self.state.unanswered_custom_calls():
+            if call.id in self._in_flight:
+                continue
+            self._in_flight.add(call.id)
+            task = asyncio.create_task(self._answer(call.id), name=f"tool:{call.id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _answer(self, call_id: str) -> None:
+        call = self.state.tools[call_id]
+        try:
+            answer = await self.tools.answer(call, self.state)
+        except Exception as exc:  # a bug in a tool must not leave the agent waiting forever
+            self.log.exception("tool %s failed", call.name)
+            answer = ToolAnswer(f'{{"error": "the bot failed to run {call.name}: {type(exc).__name__}"}}', True)
+        if answer is None:  # a person answers this one (request_approval); the clock keeps silence from passing
+            await watch_approval(self, call_id, self.approval_policy)
+            return
+        await self.send_result(call_id, answer)
+
+    async def send_result(self, call_id: str, answer: ToolAnswer) -> bool:
+        """Send a custom tool result exactly once; False if the call was already answered."""
+        event = {
+            "type": "user.custom_tool_result",
+            "custom_tool_use_id": call_id,
+            "content": [{"type": "text", "text": answer.text}],
+            "is_error": answer.is_error,
+        }
+        return await send_once(self.client, self.session_id, event, answered_key=("custom_tool_use_id", call_id))

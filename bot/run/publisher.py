@@ -1,0 +1,217 @@
+"""The publisher: the only writer to Slack for an incident thread. Ordered, coalesced, paced, restart-safe."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.message import Message
+from bot.run.renderer import Rendered
+
+__all__ = ["ChannelPacer", "ThreadPublisher", "METADATA_EVENT_TYPE", "digest"]
+
+log = logging.getLogger(__name__)
+
+METADATA_EVENT_TYPE = "incident_bot"
+ROOT_KEY = "root"
+
+
+def digest(message: Message, file: tuple[str, str] | None = None) -> str:
+    """A short fingerprint of what a message shows, kept in its metadata so a restart re-sends nothing."""
+    payload = json.dumps([message.text, message.blocks, file], sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+class ChannelPacer:
+    """Spaces Slack writes to one channel (Slack allows about one post a second per channel)."""
+
+    def __init__(self, per_second: float) -> None:
+        self._interval = 1.0 / per_second if per_second > 0 else 0.0
+        self._next: dict[str, float] = {}
+        self._lock = asyncio.Lock()
+
+    async def wait(self, channel: str) -> None:
+        """Wait for this channel's next write slot."""
+        if not self._interval:
+            return
+        async with self._lock:
+            now = time.monotonic()
+            slot = max(now, self._next.get(channel, 0.0))
+            self._next[channel] = slot + self._interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+@dataclass(slots=True)
+class _Posted:
+    ts: str
+    digest: str
+
+
+class ThreadPublisher:
+    """Makes one incident's root message and thread show what the renderer says, whatever happened before."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        channel: str,
+        thread_ts: str,
+        session_id: str,
+        pacer: ChannelPacer,
+    ) -> None:
+        self._client = client
+        self.channel = channel
+        self.thread_ts = thread_ts
+        self.session_id = session_id
+        self._pacer = pacer
+        self._posted: dict[str, _Posted] = {}
+        self._desired: tuple[Message | None, Sequence[Rendered]] | None = None
+        self._dirty = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._task: asyncio.Task[None] | None = None
+        self._log = logging.LoggerAdapter(log, {"session": session_id})
+
+    @property
+    def posted_keys(self) -> frozenset[str]:
+        return frozenset(self._posted)
+
+    def ts_of(self, key: str) -> str | None:
+        """The ts of the message shown under a key, if it was posted."""
+        posted = self._posted.get(key)
+        return posted.ts if posted else None
+
+    async def load(self) -> None:
+        """Learn from the thread itself which keys are already shown (after a restart, nothing is re-sent)."""
+        cursor = None
+        found: dict[str, _Posted] = {}
+        while True:
+            resp = await self._client.conversations_replies(
+                channel=self.channel, ts=self.thread_ts, include_all_metadata=True, limit=200, cursor=cursor
+            )
+            for msg in resp.get("messages", []):
+                meta = msg.get("metadata") or {}
+                payload = meta.get("event_payload") or {}
+                if meta.get("event_type") == METADATA_EVENT_TYPE and payload.get("key"):
+                    found[str(payload["key"])] = _Posted(msg["ts"], str(payload.get("digest", "")))
+                for f in msg.get("files") or []:
+                    name = str(f.get("name") or f.get("title") or "")
+                    if name.startswith("pr-") and name.endswith(".diff"):
+                        found[f"diff:{name[3:-5]}"] = _Posted(msg["ts"], "file")
+            cursor = (resp.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        found.setdefault(ROOT_KEY, _Posted(self.thread_ts, ""))
+        self._posted = found
+
+    def submit(self, root: Message | None, items: Sequence[Rendered]) -> None:
+        """Ask for the thread to show this; only the latest submission matters (coalescing)."""
+        self._desired = (root, items)
+        self._idle.clear()
+        self._dirty.set()
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run(), name=f"publisher:{self.session_id}")
+
+    async def flush(self, timeout: float | None = None) -> None:
+        """Wait until everything submitted so far is shown in Slack."""
+        await asyncio.wait_for(self._idle.wait(), timeout)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self) -> None:
+        backoff = 1.0
+        while self._dirty.is_set():
+            self._dirty.clear()
+            root, items = self._desired or (None, ())
+            try:
+                await self._apply(root, items)
+                backoff = 1.0
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                self._log.exception("publishing to %s failed; retrying in %.0fs", self.channel, backoff)
+                self._dirty.set()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 30.0)
+                await self._reload_quietly()
+        self._idle.set()
+
+    async def _reload_quietly(self) -> None:
+        try:
+            await self.load()
+        except Exception:
+            self._log.warning("could not re-read thread %s", self.thread_ts, exc_info=True)
+
+    async def _apply(self, root: Message | None, items: Sequence[Rendered]) -> None:
+        if root is not None:
+            await self._show(ROOT_KEY, Rendered(ROOT_KEY, root), root=True)
+        seen: set[str] = set()
+        for item in items:
+            if item.key in seen:
+                continue
+            seen.add(item.key)
+            await self._show(item.key, item)
+
+    def _metadata(self, key: str, fingerprint: str) -> dict:
+        return {
+            "event_type": METADATA_EVENT_TYPE,
+            "event_payload": {"key": key, "digest": fingerprint, "session_id": self.session_id},
+        }
+
+    async def _show(self, key: str, item: Rendered, *, root: bool = False) -> None:
+        fingerprint = digest(item.message, item.file)
+        posted = self._posted.get(key)
+        if posted is not None and (posted.digest == fingerprint or item.file is not None):
+            return
+        await self._pacer.wait(self.channel)
+        if item.file is not None:
+            name, content = item.file
+            await self._client.files_upload_v2(
+                channel=self.channel, thread_ts=self.thread_ts, filename=name, title=name, content=content
+            )
+            self._posted[key] = _Posted(self.thread_ts, "file")
+            return
+        meta = self._metadata(key, fingerprint)
+        if posted is not None:
+            await self._call_with_fallback(
+                self._client.chat_update,
+                item.message,
+                channel=self.channel,
+                ts=posted.ts,
+                metadata=meta,
+            )
+            posted.digest = fingerprint
+            return
+        resp = await self._call_with_fallback(
+            self._client.chat_postMessage,
+            item.message,
+            channel=self.channel,
+            thread_ts=self.thread_ts,
+            reply_broadcast=item.broadcast or None,
+            metadata=meta,
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+        self._posted[key] = _Posted(str(resp["ts"]), fingerprint)
+
+    async def _call_with_fallback(self, method, message: Message, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            return await method(text=message.text, blocks=message.blocks or None, **kwargs)
+        except SlackApiError as exc:
+            if exc.response.get("error") not in ("invalid_blocks", "invalid_blocks_format", "msg_too_long"):
+                raise
+            # Never lose a message to a layout bug: fall back to its plain text.
+            self._log.error("Slack refused blocks (%s); sending plain text", exc.response.get("error"))
+            return await method(text=message.text[:39000] or "(empty)", blocks=None, **kwargs)

@@ -1,0 +1,263 @@
+"""The reducer: a pure fold of session events (wire-shaped dicts) into IncidentState."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from blocks.views import Decision, ErrorView, IncidentStatus
+
+from bot.run.state import Approval, Confirmation, IncidentState, PullRequest, ThreadItem, ToolCall
+
+__all__ = ["reduce", "text_of", "parse_time"]
+
+log = logging.getLogger(__name__)
+
+_ROOT_CAUSE = re.compile(r"^\W*root cause\W*[:\-]\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+_FAILED_STOPS = {"retries_exhausted": "retries exhausted", "budget_reached": "budget reached", "refusal": "refusal"}
+
+
+def parse_time(value: object) -> datetime | None:
+    """Parse an ISO-8601 timestamp from an event (or pass a datetime through)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def text_of(content: object) -> str:
+    """Join the text blocks of an event's content."""
+    if not isinstance(content, list):
+        return ""
+    return "\n".join(str(b.get("text", "")) for b in content if isinstance(b, dict) and b.get("type") == "text")
+
+
+def _json(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _put(mapping: Mapping, key: object, value: object) -> dict:
+    return {**mapping, key: value}
+
+
+def _add_step(state: IncidentState, call_id: str) -> tuple[ThreadItem, ...]:
+    items = state.items
+    if items and items[-1].kind == "progress":
+        last = items[-1]
+        return items[:-1] + (replace(last, step_ids=last.step_ids + (call_id,)),)
+    return items + (ThreadItem(key=f"progress:{call_id}", kind="progress", step_ids=(call_id,)),)
+
+
+def _on_tool_use(state: IncidentState, ev: Mapping[str, Any], *, custom: bool) -> IncidentState:
+    call = ToolCall(
+        at=parse_time(ev.get("processed_at")),
+        id=ev["id"],
+        name=str(ev.get("name", "")),
+        input=dict(ev.get("input") or {}),
+        custom=custom,
+        permission=(ev.get("evaluated_permission") or None) if not custom else None,
+    )
+    state = replace(state, tools=_put(state.tools, call.id, call), items=_add_step(state, call.id))
+    if custom and call.name == "request_approval":
+        pr = call.input.get("pr_number")
+        if pr is None and state.latest_pr is not None:
+            pr = state.latest_pr.number
+        approval = Approval(tool_use_id=call.id, summary=str(call.input.get("summary", "")), pr_number=_int(pr))
+        item = ThreadItem(key=f"approval:{call.id}", kind="approval", ref=call.id, broadcast=True)
+        state = replace(state, approvals=_put(state.approvals, call.id, approval), items=state.items + (item,))
+    if not custom and call.permission == "ask":
+        conf = Confirmation(tool_use_id=call.id, tool_name=call.name, tool_input=call.input)
+        item = ThreadItem(key=f"confirmation:{call.id}", kind="confirmation", ref=call.id)
+        state = replace(state, confirmations=_put(state.confirmations, call.id, conf), items=state.items + (item,))
+    return state
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _on_custom_result(state: IncidentState, ev: Mapping[str, Any], at: datetime) -> IncidentState:
+    call = state.tools.get(ev.get("custom_tool_use_id", ""))
+    if call is None:
+        return state
+    text = text_of(ev.get("content"))
+    is_error = bool(ev.get("is_error"))
+    state = replace(state, tools=_put(state.tools, call.id, replace(call, result=text, is_error=is_error)))
+    data = {} if is_error else _json(text)
+    if call.name == "open_pull_request" and _int(data.get("pr_number")) is not None:
+        pr = PullRequest(
+            number=int(data["pr_number"]),
+            title=str(call.input.get("title", "")),
+            body=str(call.input.get("body", "")),
+            diff=str(call.input.get("diff", "")),
+            url=data.get("url"),
+            diff_sha256=str(data.get("diff_sha256", "")),
+            tool_use_id=call.id,
+        )
+        state = replace(state, prs=_put(state.prs, pr.number, pr))
+    elif call.name == "request_approval" and call.id in state.approvals:
+        approval = state.approvals[call.id]
+        outcome = str(data.get("decision", "rejected" if is_error else ""))
+        if data.get("expired"):
+            outcome = "expired"
+        decision = Decision(
+            outcome=outcome or "rejected",
+            by=data.get("approver") or None,
+            at=parse_time(data.get("decided_at")) or at,
+            reason=str(data.get("reason", "") or (text if is_error else "")),
+        )
+        approval = replace(approval, decision=decision, diff_sha256=str(data.get("diff_sha256", "")))
+        if _int(data.get("pr_number")) is not None:
+            approval = replace(approval, pr_number=_int(data.get("pr_number")))
+        state = replace(state, approvals=_put(state.approvals, call.id, approval))
+    elif call.name == "merge_pull_request" and data.get("merged") is True:
+        number = _int(call.input.get("pr_number"))
+        if number in state.prs:
+            state = replace(state, prs=_put(state.prs, number, replace(state.prs[number], merged=True)))
+    return state
+
+
+def _on_confirmation(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
+    conf = state.confirmations.get(ev.get("tool_use_id", ""))
+    if conf is None:
+        return state
+    message = str(ev.get("deny_message") or "")
+    by = None
+    if message.startswith("[") and "]" in message:  # "[U123] reason": the bot records who decided
+        by, message = message[1 : message.index("]")], message[message.index("]") + 1 :].strip()
+    conf = replace(conf, result=str(ev.get("result", "")), deny_message=message, decided_by=by or conf.decided_by)
+    return replace(state, confirmations=_put(state.confirmations, conf.tool_use_id, conf))
+
+
+def _on_idle(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
+    stop = ev.get("stop_reason") or {}
+    kind = stop.get("type") if isinstance(stop, dict) else None
+    if kind == "requires_action":
+        return replace(
+            state, status=IncidentStatus.WAITING, stop_reason=kind, pending_ids=tuple(stop.get("event_ids") or ())
+        )
+    if kind in _FAILED_STOPS:
+        detail = _FAILED_STOPS[kind]
+        details = ev.get("stop_details")
+        if isinstance(details, dict) and details.get("explanation"):
+            detail += f": {details['explanation']}"
+        return replace(state, status=IncidentStatus.FAILED, stop_reason=kind, status_detail=detail, pending_ids=())
+    status = IncidentStatus.STOPPED if state.stopped_by else IncidentStatus.IDLE
+    return replace(state, status=status, stop_reason=kind or "end_turn", pending_ids=(), status_detail="")
+
+
+def _on_error(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
+    error = ev.get("error") or {}
+    retry = (error.get("retry_status") or {}).get("type") if isinstance(error, dict) else None
+    view = ErrorView(
+        error_type=str(error.get("type", "error")), message=str(error.get("message", "")), retry_status=retry
+    )
+    item = ThreadItem(key=f"error:{ev['id']}", kind="error", error=view)
+    return replace(state, items=state.items + (item,), status_detail=f"{view.error_type}: {view.message}"[:300])
+
+
+def _end(state: IncidentState, detail: str) -> IncidentState:
+    """The session is gone: pending cards can no longer be decided."""
+    approvals = {
+        k: (a if a.decision else replace(a, note=detail)) for k, a in state.approvals.items()
+    }
+    confs = {k: (c if c.result else replace(c, note=detail)) for k, c in state.confirmations.items()}
+    return replace(
+        state,
+        status=IncidentStatus.TERMINATED,
+        status_detail=detail,
+        approvals=approvals,
+        confirmations=confs,
+        pending_ids=(),
+    )
+
+
+def reduce(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
+    """Fold one session event into the incident state; unknown event types change nothing but are noted."""
+    kind = str(ev.get("type", ""))
+    at = parse_time(ev.get("processed_at")) or state.updated_at or datetime.now(timezone.utc)
+    state = replace(state, event_count=state.event_count + 1, updated_at=at)
+    match kind:
+        case "session.status_running":
+            return replace(state, status=IncidentStatus.RUNNING, status_detail="", pending_ids=())
+        case "session.status_idle":
+            return _on_idle(state, ev)
+        case "session.status_rescheduled":
+            return replace(state, status=IncidentStatus.RESCHEDULING, status_detail="the platform is rescheduling")
+        case "session.status_terminated":
+            return _end(state, "session terminated")
+        case "session.deleted":
+            return _end(state, "session deleted")
+        case "session.error":
+            return _on_error(state, ev)
+        case "agent.message":
+            text = text_of(ev.get("content"))
+            found = _ROOT_CAUSE.search(text)
+            item = ThreadItem(key=f"message:{ev['id']}", kind="message", text=text)
+            return replace(
+                state,
+                items=state.items + (item,),
+                last_message=text,
+                root_cause=found.group(1).strip() if found else state.root_cause,
+            )
+        case "agent.tool_use" | "agent.mcp_tool_use":
+            return _on_tool_use(state, ev, custom=False)
+        case "agent.custom_tool_use":
+            return _on_tool_use(state, ev, custom=True)
+        case "agent.tool_result" | "agent.mcp_tool_result":
+            call = state.tools.get(ev.get("tool_use_id") or ev.get("mcp_tool_use_id") or "")
+            if call is None:
+                return state
+            done = replace(call, result=text_of(ev.get("content")), is_error=bool(ev.get("is_error")))
+            return replace(state, tools=_put(state.tools, call.id, done))
+        case "user.custom_tool_result":
+            return _on_custom_result(state, ev, at)
+        case "user.tool_confirmation":
+            return _on_confirmation(state, ev)
+        case "bot.confirmation_decided":  # local: who allowed/denied (the API event does not say)
+            conf = state.confirmations.get(str(ev.get("tool_use_id", "")))
+            if conf is None:
+                return state
+            conf = replace(conf, decided_by=str(ev.get("by") or "") or None)
+            return replace(state, confirmations=_put(state.confirmations, conf.tool_use_id, conf))
+        case "bot.approval_reminder":  # local: the bot re-notified approvers about a pending approval
+            item = ThreadItem(
+                key=f"reminder:{ev.get('tool_use_id')}",
+                kind="reminder",
+                text=str(ev.get("text", "")),
+                mentions=tuple(str(m) for m in ev.get("mentions") or ()),
+            )
+            if any(i.key == item.key for i in state.items):
+                return state
+            return replace(state, items=state.items + (item,))
+        case "user.interrupt":
+            return replace(state, status_detail="stop requested")
+        case (
+            "user.message"
+            | "agent.thinking"
+            | "span.model_request_start"
+            | "span.model_request_end"
+            | "agent.thread_context_compacted"
+            | "session.updated"
+            | "session.usage"
+        ):
+            return state
+        case _:
+            if kind not in state.unknown_types:
+                log.warning("ignoring unknown event type %r (session %s)", kind, state.session_id)
+            return replace(state, unknown_types=state.unknown_types | {kind})

@@ -1,0 +1,219 @@
+"""REST handlers for sessions and their events, and the SSE event stream."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from . import shapes
+from .clock import new_id, parse_time
+from .errors import invalid, not_found
+from .paging import paginate, parse_limit, parse_order
+from .sandbox import Sandbox
+from .session import STATUSES, Session
+from .sse import serve_stream
+from .validate import check_keys, json_body, metadata, passes, query_bool, query_list, time_filters, title
+
+if TYPE_CHECKING:
+    from .server import ManagedAgentsStandin
+
+__all__ = ["SessionsApi"]
+
+_CREATE = ("agent", "environment_id", "budget", "initial_events", "metadata", "resources", "title", "vault_ids")
+_SNAPSHOT = ("id", "type", "version", "name", "description", "system", "model", "tools", "skills",
+             "mcp_servers", "execution_identity", "multiagent")
+_OVERRIDES = ("tools", "mcp_servers", "model", "skills", "system")
+
+
+class SessionsApi:
+    """Sessions, events (list, send) and the live stream, over the stand-in's state."""
+
+    def __init__(self, hub: ManagedAgentsStandin) -> None:
+        self.hub = hub
+        self.reg = hub.registry
+
+    def routes(self) -> list[web.RouteDef]:
+        """The aiohttp routes this API serves."""
+        return [
+            web.post("/v1/sessions", self._create),
+            web.get("/v1/sessions", self._list),
+            web.get("/v1/sessions/{id}", self._retrieve),
+            web.post("/v1/sessions/{id}", self._update),
+            web.delete("/v1/sessions/{id}", self._delete),
+            web.post("/v1/sessions/{id}/archive", self._archive),
+            web.get("/v1/sessions/{id}/events", self._list_events),
+            web.post("/v1/sessions/{id}/events", self._send_events),
+            web.get("/v1/sessions/{id}/events/stream", self._stream),
+        ]
+
+    def _session(self, request: web.Request) -> Session:
+        session = self.hub.sessions.get(request.match_info["id"])
+        if session is None or session.deleted:
+            raise not_found(f"session {request.match_info['id']!r} not found")
+        return session
+
+    def _agent_snapshot(self, ref: object) -> dict[str, Any]:
+        if isinstance(ref, str):
+            agent = self.reg.agent(ref)
+        elif isinstance(ref, dict) and ref.get("type") in ("agent", "agent_with_overrides"):
+            overrides = _OVERRIDES if ref["type"] == "agent_with_overrides" else ()
+            check_keys(ref, ("type", "id", "version", *overrides), "agent")
+            version = ref.get("version")
+            if version is not None and (not isinstance(version, int) or version < 1):
+                raise invalid("agent.version: expected a positive integer")
+            agent = copy.deepcopy(self.reg.agent(str(ref.get("id")), version))
+            if "tools" in ref:
+                agent["tools"] = shapes.tools(ref["tools"])
+            if "mcp_servers" in ref:
+                agent["mcp_servers"] = shapes.mcp_servers(ref["mcp_servers"])
+            if "model" in ref:
+                agent["model"] = shapes.model_config(ref["model"])
+            if "skills" in ref:
+                agent["skills"] = shapes.skills(ref["skills"], self.reg.latest_skill_versions())
+            if "system" in ref:
+                agent["system"] = ref["system"]
+        else:
+            raise invalid("agent: expected an agent id or an object with type 'agent' and `id`")
+        if agent["archived_at"]:
+            raise invalid(f"agent {agent['id']} is archived")
+        return {key: copy.deepcopy(agent[key]) for key in _SNAPSHOT}
+
+    def _resources(self, value: object) -> tuple[list[dict[str, Any]], dict[str, bytes]]:
+        resources, files, now = [], {}, self.reg.clock.stamp()
+        for i, item in enumerate(value or []):
+            if not isinstance(item, dict) or item.get("type") != "file":
+                raise invalid(f"resources[{i}].type: the stand-in mounts only 'file' resources")
+            check_keys(item, ("type", "file_id", "mount_path"), f"resources[{i}]")
+            stored = self.reg.file(str(item.get("file_id")))
+            mount = item.get("mount_path") or f"/mnt/session/uploads/{stored.meta['id']}"
+            path = PurePosixPath(mount)
+            if not path.is_relative_to("/mnt/session") or ".." in path.parts or path == PurePosixPath("/mnt/session"):
+                raise invalid(f"resources[{i}].mount_path: must be an absolute path under /mnt/session/")
+            if mount in files:
+                raise invalid(f"resources[{i}].mount_path: {mount} is already mounted")
+            files[mount] = stored.content
+            resources.append({"id": new_id("sesrsc"), "type": "file", "file_id": stored.meta["id"],
+                              "mount_path": mount, "created_at": now, "updated_at": now})
+        return resources, files
+
+    async def _create(self, request: web.Request) -> web.Response:
+        body = await json_body(request)
+        check_keys(body, _CREATE)
+        if "agent" not in body or not isinstance(body.get("environment_id"), str):
+            raise invalid("agent and environment_id: Field required")
+        agent = self._agent_snapshot(body["agent"])
+        env = self.reg.environment(body["environment_id"])
+        if env["archived_at"]:
+            raise invalid(f"environment {env['id']} is archived")
+        if body.get("budget") is not None or body.get("vault_ids"):
+            raise invalid("budget and vault_ids are not supported by the stand-in")
+        meta, session_title = metadata(body.get("metadata")), title(body.get("title"))
+        resources, files = self._resources(body.get("resources"))
+        initial = body.get("initial_events") or []
+        if any(not isinstance(e, dict) or e.get("type") != "user.message" for e in initial) or len(initial) > 50:
+            raise invalid("initial_events: the stand-in accepts at most 50 user.message events")
+        sandbox = await Sandbox.create(files)
+        session = self.hub.open_session(agent=agent, environment_id=env["id"], metadata=meta,
+                                        title=session_title, resources=resources, files=files, sandbox=sandbox)
+        if initial:
+            session.runner.accept(initial)  # type: ignore[union-attr]
+        return web.json_response(session.wire())
+
+    async def _list(self, request: web.Request) -> web.Response:
+        q = request.query
+        statuses = query_list(q, "statuses")
+        if bad := [s for s in statuses if s not in STATUSES]:
+            raise invalid(f"statuses: unknown status {bad[0]!r}; expected one of {', '.join(STATUSES)}")
+        agent_id, version = q.get("agent_id"), q.get("agent_version")
+        archived, filters = query_bool(q, "include_archived"), time_filters(q)
+        unmatchable = "deployment_id" in q or "memory_store_id" in q  # no session here has either
+        items = [s for s in self.hub.sessions.values() if not s.deleted and not unmatchable
+                 and (archived or not s.archived_at) and (not statuses or s.status in statuses)
+                 and (not agent_id or s.agent["id"] == agent_id)
+                 and (not agent_id or not version or str(s.agent["version"]) == version)
+                 and passes(parse_time(s.created_at), filters)]
+        order = parse_order(q, "desc")
+        if order == "desc":
+            items.reverse()
+        page = paginate(items, key=lambda s: self.reg.seqs[s.id], order=order, limit=parse_limit(q),
+                        page=q.get("page"))
+        return web.json_response(page.body(lambda s: s.wire(), bidirectional=True))
+
+    async def _retrieve(self, request: web.Request) -> web.Response:
+        return web.json_response(self._session(request).wire())
+
+    async def _update(self, request: web.Request) -> web.Response:
+        session = self._session(request)
+        body = await json_body(request)
+        check_keys(body, ("agent", "budget", "metadata", "title", "vault_ids"))
+        if body.get("budget") is not None:
+            raise invalid("budget: budget_create_only: a budget cannot be added to a session created without one")
+        if "vault_ids" in body:
+            raise invalid("vault_ids: not yet supported")
+        meta = metadata(body["metadata"], base=session.metadata) if "metadata" in body else session.metadata
+        new_title = title(body["title"]) if "title" in body else session.title
+        agent = body.get("agent")
+        if agent is not None:
+            if session.status in ("running", "rescheduling"):
+                raise invalid("agent: the session must not be running")
+            check_keys(agent, ("tools", "mcp_servers"), "agent")
+            updated = dict(session.agent)
+            if "tools" in agent:
+                updated["tools"] = shapes.tools(agent["tools"])
+            if "mcp_servers" in agent:
+                updated["mcp_servers"] = shapes.mcp_servers(agent["mcp_servers"])
+            session.agent = updated
+        session.metadata, session.title = meta, new_title
+        session.updated_at = self.reg.clock.stamp()
+        return web.json_response(session.wire())
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        session = self._session(request)
+        await self.hub.delete_session(session)
+        return web.json_response({"id": session.id, "type": "session_deleted"})
+
+    async def _archive(self, request: web.Request) -> web.Response:
+        session = self._session(request)
+        if session.status in ("running", "rescheduling"):
+            raise invalid(f"session {session.id} is {session.status}; it can be archived once idle")
+        session.archived_at = session.archived_at or self.reg.clock.stamp()
+        return web.json_response(session.wire())
+
+    async def _list_events(self, request: web.Request) -> web.Response:
+        session, q = self._session(request), request.query
+        types, filters = set(query_list(q, "types")), time_filters(q)
+        items = [(i, e) for i, e in enumerate(session.events)
+                 if (not types or e["type"] in types) and (not filters or _processed_passes(e, filters))]
+        order = parse_order(q, "asc")
+        if order == "desc":
+            items.reverse()
+        page = paginate(items, key=lambda pair: pair[0], order=order, limit=parse_limit(q), page=q.get("page"))
+        return web.json_response(page.body(lambda pair: pair[1]))
+
+    async def _send_events(self, request: web.Request) -> web.Response:
+        session = self._session(request)
+        body = await json_body(request)
+        check_keys(body, ("events",))
+        if session.archived_at:
+            raise invalid(f"session {session.id} is archived")
+        return web.json_response({"data": session.runner.accept(body.get("events"))})  # type: ignore[union-attr]
+
+    async def _stream(self, request: web.Request) -> web.StreamResponse:
+        session = self._session(request)
+        # event_deltas previews are best-effort in the API; the stand-in sends only whole events.
+        queue = session.subscribe()
+        try:
+            return await serve_stream(request, queue, ping_interval=self.hub.ping_interval,
+                                      cut_every=lambda: self.hub.cut_every)
+        finally:
+            session.unsubscribe(queue)
+
+
+def _processed_passes(event: dict[str, Any], filters: list) -> bool:
+    try:
+        return passes(parse_time(event["processed_at"]), filters)
+    except (TypeError, ValueError):
+        return False

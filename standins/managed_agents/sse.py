@@ -1,0 +1,58 @@
+"""Server-sent events: frame encoding and the per-connection writer (pings, clean close, injected cuts)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from aiohttp import web
+
+__all__ = ["frame", "CLOSE", "PING", "serve_stream"]
+
+log = logging.getLogger(__name__)
+
+CLOSE = b""  # queued to end a stream cleanly
+PING = b'event: ping\ndata: {"type": "ping"}\n\n'
+
+
+def frame(event: Mapping[str, Any]) -> bytes:
+    """One SSE frame: `event: <type>` and one line of JSON data, then a blank line."""
+    data = json.dumps(event, separators=(",", ":"))  # json.dumps escapes newlines, so data stays one line
+    return f"event: {event['type']}\ndata: {data}\n\n".encode()
+
+
+async def serve_stream(
+    request: web.Request,
+    queue: asyncio.Queue[bytes],
+    *,
+    ping_interval: float,
+    cut_every: Callable[[], int | None],
+) -> web.StreamResponse:
+    """Write queued frames to the client until CLOSE (clean end) or an injected cut (abrupt end)."""
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+    await response.prepare(request)
+    sent = 0
+    try:
+        while True:
+            try:
+                item = await asyncio.wait_for(queue.get(), ping_interval)
+            except TimeoutError:
+                await response.write(PING)
+                continue
+            if item == CLOSE:
+                await response.write_eof()
+                return response
+            await response.write(item)
+            sent += 1
+            every = cut_every()
+            if every and sent >= every:
+                # Closing the socket before the chunked terminator makes the client see a truncated body.
+                if request.transport is not None:
+                    request.transport.close()
+                return response
+    except ConnectionResetError:
+        log.debug("stream client went away path=%s", request.path)
+        return response

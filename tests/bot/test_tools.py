@@ -1,0 +1,118 @@
+"""The custom tools the bot answers: data from the incident folder, PRs in a real git repository, the merge gate."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from functools import reduce as fold
+
+import pytest
+
+from bot.agents.evidence import load_evidence
+from bot.agents.pull_requests import LocalPullRequests
+from bot.agents.tools import IncidentTools
+from bot.run.reducer import reduce
+from bot.run.state import IncidentState
+from bot.settings import REPO_ROOT
+
+from tests.bot import events as ev
+
+OOM = REPO_ROOT / "fixtures" / "checkout-oom"
+
+
+@pytest.fixture
+async def tools(tmp_path):
+    evidence = await load_evidence(OOM, work_dir=tmp_path)
+    return IncidentTools(evidence=evidence, prs=LocalPullRequests(tmp_path / "repos"), session_id="sesn_t")
+
+
+def _state(*events) -> IncidentState:
+    start = IncidentState(session_id="sesn_t", title="t", started_at=datetime(2026, 11, 23, tzinfo=timezone.utc))
+    return fold(reduce, events, start)
+
+
+def _memory_diff() -> str:
+    import difflib
+
+    text = (OOM / "repo/k8s/checkout/deployment.yaml").read_text()
+    new = text.replace("memory: 128Mi", "memory: 512Mi")
+    assert new != text
+    path = "k8s/checkout/deployment.yaml"
+    return "".join(difflib.unified_diff(text.splitlines(True), new.splitlines(True), f"a/{path}", f"b/{path}"))
+
+
+async def _answer(tools, call_event, state):
+    state = reduce(state, call_event)
+    return await tools.answer(state.tools[call_event["id"]], state), state
+
+
+async def test_data_tools_answer_from_the_incident_folder(tools):
+    metrics = json.loads((OOM / "metrics.json").read_text())
+    service = next(iter(metrics))
+    metric = next(iter(metrics[service]))
+    answer, _ = await _answer(tools, ev.custom("get_metrics", service=service, metric=metric), _state())
+    assert not answer.is_error and json.loads(answer.text)["points"] == metrics[service][metric]
+    answer, _ = await _answer(tools, ev.custom("get_metrics", service="nope", metric="x"), _state())
+    assert answer.is_error and service in answer.text  # says which services exist
+    answer, _ = await _answer(tools, ev.custom("get_recent_deploys"), _state())
+    assert json.loads(answer.text)["deploys"] == json.loads((OOM / "deploys.json").read_text())
+
+
+async def test_merge_is_refused_without_a_human_approval_and_allowed_after(tools):
+    pr_call = ev.custom("open_pull_request", title="Raise checkout memory to 512Mi", body="Per runbooks/oom.md", diff=_memory_diff())
+    answer, state = await _answer(tools, pr_call, _state())
+    opened = json.loads(answer.text)
+    assert opened["pr_number"] == 1 and opened["diff_sha256"]
+    state = reduce(state, ev.custom_result(pr_call, answer.text))
+
+    merge = ev.custom("merge_pull_request", pr_number=1)
+    refused, state = await _answer(tools, merge, state)
+    assert refused.is_error and "not been approved" in refused.text
+    assert not await tools.prs.is_merged("sesn_t", 1)
+
+    ask = ev.custom("request_approval", summary="raise memory")
+    state = reduce(state, ask)
+    assert await tools.answer(state.tools[ask["id"]], state) is None  # a person answers this one
+    rejected = {"decision": "rejected", "approver": "U1", "reason": "", "pr_number": 1, "diff_sha256": opened["diff_sha256"]}
+    state = reduce(state, ev.custom_result(ask, rejected))
+    refused, state = await _answer(tools, ev.custom("merge_pull_request", pr_number=1), state)
+    assert refused.is_error and "rejected" in refused.text
+
+    ask2 = ev.custom("request_approval", summary="raise memory", pr_number=1)
+    approved = dict(rejected, decision="approved")
+    state = reduce(reduce(state, ask2), ev.custom_result(ask2, approved))
+    merged, state = await _answer(tools, ev.custom("merge_pull_request", pr_number=1), state)
+    assert not merged.is_error and json.loads(merged.text)["merged"] is True
+    repo = tools.prs.repo_path("sesn_t")
+    assert "512Mi" in (repo / "k8s/checkout/deployment.yaml").read_text()
+
+
+async def test_a_pr_changed_after_approval_is_not_merged(tools):
+    pr_call = ev.custom("open_pull_request", title="t", body="b", diff=_memory_diff())
+    answer, state = await _answer(tools, pr_call, _state())
+    state = reduce(state, ev.custom_result(pr_call, answer.text))
+    sha = json.loads(answer.text)["diff_sha256"]
+    ask = ev.custom("request_approval", summary="s")
+    state = reduce(reduce(state, ask), ev.custom_result(ask, {"decision": "approved", "approver": "U1", "pr_number": 1, "diff_sha256": sha}))
+    # Someone pushes another commit to the PR branch after the approval.
+    repo = tools.prs.repo_path("sesn_t")
+    await tools.prs._git(repo, "checkout", "-q", "pr/1")
+    (repo / "k8s/checkout/deployment.yaml").write_text((repo / "k8s/checkout/deployment.yaml").read_text() + "# sneaky\n")
+    await tools.prs._git(repo, "commit", "-qam", "sneaky change")
+    await tools.prs._git(repo, "checkout", "-q", "main")
+    refused, _ = await _answer(tools, ev.custom("merge_pull_request", pr_number=1), state)
+    assert refused.is_error and "changed since it was approved" in refused.text
+    assert not await tools.prs.is_merged("sesn_t", 1)
+
+
+async def test_a_diff_that_does_not_apply_is_an_error_the_agent_can_read(tools):
+    bad = "--- a/k8s/checkout/deployment.yaml\n+++ b/k8s/checkout/deployment.yaml\n@@ -1,1 +1,1 @@\n-no such line\n+x\n"
+    answer, _ = await _answer(tools, ev.custom("open_pull_request", title="t", body="b", diff=bad), _state())
+    assert answer.is_error and "does not apply" in answer.text
+
+
+async def test_reopening_the_same_tool_call_finds_the_same_pr(tools):
+    pr_call = ev.custom("open_pull_request", title="t", body="b", diff=_memory_diff())
+    first, state = await _answer(tools, pr_call, _state())
+    again = await tools.answer(state.tools[pr_call["id"]], state)  # e.g. after a crash before the answer was sent
+    assert json.loads(first.text)["pr_number"] == json.loads(again.text)["pr_number"] == 1
