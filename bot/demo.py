@@ -48,7 +48,13 @@ class DemoWorld:
 
 
 async def start_world(
-    *, incident_dir: Path, work_dir: Path, pace: float = 0.0, posts_per_second: float = 50.0, **overrides: Any
+    *,
+    incident_dir: Path,
+    work_dir: Path,
+    pace: float = 0.0,
+    posts_per_second: float = 50.0,
+    brain: Any = None,
+    **overrides: Any,
 ) -> DemoWorld:
     """Start the Slack and Managed Agents stand-ins on loopback, and the real bot pointed at them."""
     from standins.managed_agents import ManagedAgentsStandin
@@ -62,22 +68,22 @@ async def start_world(
         channels={ONCALL: "oncall", ALERTS: "alerts"},
     )
     api_url = await slack.start()
-    agents = ManagedAgentsStandin(pace=pace)
+    agents = ManagedAgentsStandin(pace=pace, brain=brain)
     base_url = await agents.start()
-    settings = Settings(
-        slack_bot_token="xoxb-demo",
-        slack_app_token="xapp-demo",
-        oncall_channel=ONCALL,
-        anthropic_api_key="sk-ant-demo",
-        slack_api_url=api_url,
-        anthropic_base_url=base_url,
-        alert_channels=(ALERTS,),
-        approvers=("S0SRE",),
-        incident_data=incident_dir,
-        work_dir=work_dir,
-        slack_posts_per_second=posts_per_second,
-        **overrides,
-    )
+    fields: dict[str, Any] = {
+        "slack_bot_token": "xoxb-demo",
+        "slack_app_token": "xapp-demo",
+        "oncall_channel": ONCALL,
+        "anthropic_api_key": "sk-ant-demo",
+        "slack_api_url": api_url,
+        "anthropic_base_url": base_url,
+        "alert_channels": (ALERTS,),
+        "approvers": ("S0SRE",),
+        "incident_data": incident_dir,
+        "work_dir": work_dir,
+        "slack_posts_per_second": posts_per_second,
+    }
+    settings = Settings(**{**fields, **overrides})
     bot = build_bot(settings)
     try:
         await bot.start()

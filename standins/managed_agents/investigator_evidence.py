@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import statistics
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any, Protocol
@@ -22,6 +23,7 @@ class Answer(Protocol):
 class Context(Protocol):
     session_id: str
     files: Mapping[str, bytes]
+    memory: dict[str, Any]
 
     async def say(self, text: str) -> None: ...
     async def bash(self, command: str) -> str: ...
@@ -30,40 +32,32 @@ class Context(Protocol):
 
 
 @dataclass(frozen=True)
-class Alert:
-    title: str
-    service: str | None = None
-
-
-@dataclass
 class Finding:
-    """A diagnosis with the fix that goes with it; the playbooks fill it, the PR step consumes it."""
+    """A diagnosis with the fix that goes with it; the playbooks make it, the PR step consumes it."""
 
-    kind: str
-    service: str
-    root_cause: str
-    notes: list[str] = field(default_factory=list)
-    runbook: str = ""
-    repo_path: str = ""
-    old_text: str = ""
-    new_text: str = ""
-    title: str = ""
-    summary: str = ""
+    root_cause: str  # the sentence starting "Root cause:", with the measured numbers
+    notes: tuple[str, ...]  # the supporting evidence, one line each
+    runbook: str  # relative path of the runbook followed, e.g. runbooks/oom.md
+    repo_path: str  # the file to change, relative to repo/
+    old_text: str
+    new_text: str
+    title: str  # the PR title
+    summary: str  # what the approver is asked to approve
 
 
-def parse_alert(message: str) -> Alert:
-    """Title and service of a PagerDuty V3 webhook body found in message, or the message itself as the title."""
+def alert_title(message: str) -> str:
+    """The title of a PagerDuty V3 webhook body found in message, or the message itself (free text)."""
     start = message.find("{")
     if start >= 0:
         try:
             body, _ = json.JSONDecoder().raw_decode(message[start:])
         except ValueError:
             body = None
-        data = body.get("event", {}).get("data", {}) if isinstance(body, dict) else {}
+        event = body.get("event") if isinstance(body, dict) else None
+        data = event.get("data") if isinstance(event, dict) else None
         if isinstance(data, dict) and data.get("title"):
-            service = data.get("service") or {}
-            return Alert(str(data["title"]), service.get("summary") if isinstance(service, dict) else None)
-    return Alert(" ".join(message.split())[:300] or "(no text)")
+            return str(data["title"])
+    return " ".join(message.split())[:300] or "(no text)"
 
 
 def mounted(ctx: Context, folder: str) -> list[str]:
@@ -100,30 +94,36 @@ def tool_json(answer: Answer) -> Any:
         return answer.text
 
 
+def _pick(payload: Any, keys: tuple[str, ...], kind: type) -> Any:
+    """The first value of the given kind under one of keys, else under any key; payload itself if not an object."""
+    if not isinstance(payload, dict):
+        return payload
+    for key in keys:
+        if isinstance(payload.get(key), kind):
+            return payload[key]
+    return next((value for value in payload.values() if isinstance(value, kind)), None)
+
+
 def series(payload: Any) -> list[tuple[datetime, float]]:
     """[(time, value)] from a get_metrics answer: a bare list of points or an object holding one."""
-    if isinstance(payload, dict):
-        payload = next((v for k in ("points", "series", "values", "data") if isinstance(v := payload.get(k), list)),
-                       next((v for v in payload.values() if isinstance(v, list)), []))
-    points = []
-    for point in payload if isinstance(payload, list) else []:
-        if isinstance(point, dict) and "t" in point and isinstance(point.get("v"), (int, float)):
-            points.append((when(point["t"]), float(point["v"])))
-    return points
+    points = _pick(payload, ("points", "series", "values", "data"), list)
+    return [
+        (when(point["t"]), float(point["v"]))
+        for point in (points if isinstance(points, list) else [])
+        if isinstance(point, dict) and "t" in point and isinstance(point.get("v"), (int, float))
+    ]
 
 
 def deploy_list(payload: Any) -> list[dict[str, Any]]:
     """Deploy records from a get_recent_deploys answer: a bare list or an object holding one."""
-    if isinstance(payload, dict):
-        payload = next((v for v in payload.values() if isinstance(v, list)), [])
-    return [d for d in payload if isinstance(d, dict) and "deployed_at" in d] if isinstance(payload, list) else []
+    deploys = _pick(payload, ("deploys", "items", "data"), list)
+    return [d for d in deploys if isinstance(d, dict) and "deployed_at" in d] if isinstance(deploys, list) else []
 
 
 def diff_text(payload: Any) -> str:
     """The patch text from a get_diff answer: plain text, a JSON string, or an object with it."""
-    if isinstance(payload, dict):
-        return next((v for k in ("diff", "patch", "text", "show") if isinstance(v := payload.get(k), str)), "")
-    return payload if isinstance(payload, str) else ""
+    text = _pick(payload, ("diff", "patch", "text", "show"), str)
+    return text if isinstance(text, str) else ""
 
 
 def when(stamp: str) -> datetime:
@@ -159,3 +159,15 @@ def metric_names(ctx: Context, service: str, *wanted: str) -> list[str]:
     except (ValueError, AttributeError):
         catalogue = {}
     return [next((name for name in catalogue if word in name), word) for word in wanted]
+
+
+async def find_runbook(ctx: Context, name: str, pattern: str) -> str | None:
+    """runbooks/<name> if mounted, else the first runbook whose text matches pattern (found with grep -l)."""
+    books, preferred = mounted(ctx, "runbooks"), f"{MOUNT}/runbooks/{name}"
+    if preferred in books:
+        return preferred
+    if not books:
+        return None
+    found = await ctx.bash(f"grep -l -i -E {shlex.quote(pattern)} {' '.join(map(shlex.quote, books))}")
+    names = {PurePosixPath(line.strip()).name for line in found.splitlines()}
+    return next((book for book in books if PurePosixPath(book).name in names), None)
