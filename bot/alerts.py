@@ -16,6 +16,11 @@ class Alert:
     text: str
     source: str  # "text" or the integration's name when recognised
     payload: dict[str, Any] | None = None
+    original_size: int = 0
+
+    @property
+    def truncated(self) -> bool:
+        return self.original_size > len(self.text)
 
 
 def _block_texts(blocks: list[Any]) -> list[str]:
@@ -64,7 +69,8 @@ def parse_alert_message(event: dict[str, Any]) -> Alert:
         if part and part not in seen:
             seen.add(part)
             lines.append(part)
-    text = "\n".join(lines)[:MAX_ALERT_TEXT] or "(an alert with no readable text)"
+    full = "\n".join(lines)
+    text = full[:MAX_ALERT_TEXT] or "(an alert with no readable text)"
     title = next((ln.strip() for ln in text.splitlines() if ln.strip()), "Alert")
     title = title if len(title) <= 150 else title[:149] + "…"
-    return Alert(title=title, text=text, source="text")
+    return Alert(title=title, text=text, source="text", original_size=len(full))

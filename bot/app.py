@@ -9,11 +9,7 @@ from dataclasses import dataclass, field
 from anthropic import AsyncAnthropic
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
-    async_default_handlers,
-)
+from slack_sdk.http_retry.builtin_async_handlers import AsyncServerErrorRetryHandler, async_default_handlers
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.approvers import Approvers
@@ -21,6 +17,7 @@ from bot.decisions import Decisions
 from bot.incidents import IncidentManager
 from bot.listeners import actions, alerts, commands
 from bot.settings import Settings
+from bot.slack_retry import RetryAfterHandler
 
 __all__ = ["Bot", "build_bot", "slack_client", "anthropic_client"]
 
@@ -30,7 +27,7 @@ log = logging.getLogger(__name__)
 def slack_client(settings: Settings) -> AsyncWebClient:
     """A Web API client that waits out 429s (Retry-After) and retries server errors."""
     handlers = async_default_handlers() + [
-        AsyncRateLimitErrorRetryHandler(max_retry_count=8),
+        RetryAfterHandler(max_retry_count=8),
         AsyncServerErrorRetryHandler(max_retry_count=2),
     ]
     return AsyncWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url, retry_handlers=handlers)

@@ -44,6 +44,10 @@ class Decisions:
         run = self.manager.find(click.value.session_id)
         if run is None:
             return None, "This button belongs to an incident this bot is not following (unknown or finished)."
+        try:  # just after a restart, judge the click against the whole history, not half of it
+            await run.wait_live(timeout=30)
+        except TimeoutError:
+            return None, "The incident's history could not be read yet; try again in a moment. Nothing was sent."
         in_thread = click.channel == run.thread.channel and (
             click.thread_ts == run.thread.ts or click.message_ts == run.publisher.ts_of(f"{kind}:{click.value.tool_use_id}")
         )

@@ -145,7 +145,7 @@ async def run_demo(options: DemoOptions) -> int:
             if run is None:
                 run = next(iter(world.bot.manager.runs.values()), None)
             snap = _snapshot(slack, root_ts)
-            for ts, fingerprint in snap:
+            for ts, fingerprint in snap if not options.headless else ():
                 if shown.get(ts) != fingerprint:
                     msg = next(m for m in slack.thread(ONCALL, root_ts) if m["ts"] == ts)
                     _print(msg, edited=ts in shown)
@@ -166,6 +166,10 @@ async def run_demo(options: DemoOptions) -> int:
                     break
                 continue
             await slack.wait_for(lambda s: _snapshot(s, root_ts) != snap, timeout=120)
+        if options.headless:
+            print("\n--- the thread in #oncall, as it ends ---")
+            for msg in slack.thread(ONCALL, root_ts):
+                _print(msg, edited=False)
         return await _report(world, run, options)
     finally:
         await world.stop()

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 import logging
-import re
 
-__all__ = ["RedactSecrets", "redact", "setup_logging"]
+from bot.secrets import redact
 
-_SECRET = re.compile(r"\b(xox[abprs]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|sk-ant-[A-Za-z0-9_-]+|whsec_[A-Za-z0-9+/=]+|gh[pousr]_[A-Za-z0-9]+)")
-
-
-def redact(text: str) -> str:
-    """Replace anything that looks like a Slack token, Anthropic key, webhook secret or GitHub token."""
-    return _SECRET.sub(lambda m: m.group(1)[:5] + "…redacted", text)
+__all__ = ["RedactSecrets", "setup_logging"]
 
 
 class RedactSecrets(logging.Filter):

@@ -54,6 +54,7 @@ class IncidentRun:
         self.decided: dict[str, str] = {}  # tool-use id -> who decided, before the echo comes back
         self._seen: set[str] = set()
         self._live = False
+        self._live_event = asyncio.Event()
         self._in_flight: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._task: asyncio.Task[str] | None = None
@@ -137,7 +138,12 @@ class IncidentRun:
 
     async def _go_live(self) -> None:
         self._live = True
+        self._live_event.set()
         self._react()
+
+    async def wait_live(self, timeout: float | None = None) -> None:
+        """Wait until the session's history has been read (the state is complete up to now)."""
+        await asyncio.wait_for(self._live_event.wait(), timeout)
 
     def _react(self) -> None:
         for call in self.state.unanswered_custom_calls():

@@ -27,6 +27,7 @@ from blocks.views import (
 )
 
 from bot.run.state import IncidentState, ThreadItem
+from bot.secrets import redact, redact_blocks
 from bot.run.steps import summarise_input
 
 __all__ = ["Rendered", "render_root", "render_thread", "DIFF_ATTACH_LINES"]
@@ -73,7 +74,8 @@ def render_root(state: IncidentState, *, console_url: str = "") -> Message:
         final_summary=state.last_message if state.status is IncidentStatus.IDLE else "",
         updated_at=state.updated_at,
     )
-    return root_message(view, now=state.updated_at or state.started_at)
+    msg = root_message(view, now=state.updated_at or state.started_at)
+    return Message(text=redact(msg.text), blocks=redact_blocks(msg.blocks))
 
 
 def _approval_view(state: IncidentState, item: ThreadItem) -> ApprovalView:
@@ -123,8 +125,18 @@ def _confirmation_view(state: IncidentState, item: ThreadItem) -> ConfirmationVi
     )
 
 
+def _scrub(r: Rendered) -> Rendered:
+    msg = Message(text=redact(r.message.text), blocks=redact_blocks(r.message.blocks))
+    file = (r.file[0], redact(r.file[1])) if r.file else None
+    return Rendered(r.key, msg, broadcast=r.broadcast, file=file)
+
+
 def render_thread(state: IncidentState) -> list[Rendered]:
-    """Every message the incident thread should show, in order."""
+    """Every message the incident thread should show, in order, with secrets redacted."""
+    return [_scrub(r) for r in _render_thread(state)]
+
+
+def _render_thread(state: IncidentState) -> list[Rendered]:
     out: list[Rendered] = []
     for item in state.items:
         match item.kind:
@@ -132,7 +144,8 @@ def render_thread(state: IncidentState) -> list[Rendered]:
                 for i, msg in enumerate(agent_messages(item.text)):
                     out.append(Rendered(item.key if i == 0 else f"{item.key}#{i + 1}", msg))
             case "progress":
-                done = item is not state.items[-1] or state.finished
+                answered = all(state.tools[i].answered for i in item.step_ids if i in state.tools)
+                done = answered and (item is not state.items[-1] or state.finished)
                 out.append(Rendered(item.key, progress_message(ProgressView(state.step_views(item), done=done))))
             case "approval":
                 view = _approval_view(state, item)

@@ -13,7 +13,7 @@ from .validate import check_attachments, check_blocks, check_metadata, truncate_
 if TYPE_CHECKING:
     from .server import SlackStandin
 
-__all__ = ["bot_fields", "normalize_blocks", "permalink"]
+__all__ = ["bot_fields", "normalize_attachments", "normalize_blocks", "permalink"]
 
 _THREAD_KEYS = ("reply_count", "reply_users", "reply_users_count", "latest_reply", "is_locked", "subscribed")
 
@@ -31,7 +31,8 @@ def normalize_blocks(blocks: list[dict[str, Any]] | None) -> list[dict[str, Any]
     return out
 
 
-def _attachments(attachments: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+def normalize_attachments(attachments: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """Attachments as Slack stores them, numbered from 1."""
     if attachments is None:
         return None
     return [{"id": i + 1, **copy.deepcopy(a)} for i, a in enumerate(attachments)]
@@ -69,7 +70,7 @@ def _content(args: Args) -> dict[str, Any]:
     if not text and not blocks and not attachments:
         raise SlackError("no_text")
     return {"text": truncate_text(text), "blocks": normalize_blocks(blocks),
-            "attachments": _attachments(attachments), "metadata": metadata}
+            "attachments": normalize_attachments(attachments), "metadata": metadata}
 
 
 def _shown(msg: dict[str, Any]) -> dict[str, Any]:

@@ -48,7 +48,7 @@ def slash_command(ws: Workspace, *, user_id: str, command: str, text: str, chann
 def find_action(message: dict[str, Any], action_id: str) -> tuple[dict[str, Any], str] | None:
     """The interactive element with this action_id in a message's blocks, and its block's id."""
     for block in message.get("blocks") or []:
-        candidates = list(block.get("elements") or []) + ([block["accessory"]] if block.get("accessory") else [])
+        candidates = list(block.get("elements") or []) + [block[k] for k in ("accessory", "element") if block.get(k)]
         for element in candidates:
             if isinstance(element, dict) and element.get("action_id") == action_id:
                 return element, str(block.get("block_id", ""))

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import itertools
 import json
-import logging
 import secrets
 import time
 import uuid
@@ -18,7 +17,6 @@ from aiohttp import WSMsgType, web
 
 __all__ = ["Connection", "EnvelopeAck", "SocketHub"]
 
-log = logging.getLogger(__name__)
 ACK_TIMEOUT = 3.0  # Slack gives commands, interactions and events three seconds
 
 

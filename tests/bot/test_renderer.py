@@ -70,3 +70,12 @@ def test_root_message_tracks_status_root_cause_and_pr():
     text = _all_text(root)
     assert "pricing cache fills the heap" in text and "#3" in text and "sesn_1" in text
     assert not check_message(root)
+
+
+def test_secrets_the_agent_repeats_never_reach_slack():
+    leak = "found SLACK_BOT_TOKEN=xoxb-1234567890-abcdefghij and key sk-ant-api03-abcdefghijklmnop in the env"
+    a = ev.tool_use("bash", command="env | grep TOKEN")
+    state = _run(a, ev.tool_result(a, leak), ev.message(leak))
+    shown = "".join(_all_text(r.message) for r in render_thread(state)) + _all_text(render_root(state))
+    assert "xoxb-1234567890" not in shown and "sk-ant-api03-abc" not in shown
+    assert "[redacted]" in shown

@@ -49,7 +49,7 @@ async def test_a_merge_without_approval_is_refused_in_code(work_dir):
 
 
 async def test_agent_text_never_pings_or_links_and_fits_slack(work_dir):
-    nasty = "<!channel> <!here> <@U0ONCALL> click <http://evil.example|here> & <script>alert(1)</script>"
+    nasty = "<!channel> <!here> <@U0VICTIM> click <http://evil.example|here> & <script>alert(1)</script>"
 
     async def loud(ctx, message):
         await ctx.say(nasty)
@@ -61,10 +61,12 @@ async def test_agent_text_never_pings_or_links_and_fits_slack(work_dir):
         await run.wait_finished(timeout=TIMEOUT)
         msgs = thread(world, root_ts)
         everything = "\n".join(block_text(m) for m in msgs)
-        for raw in ("<!channel>", "<!here>", "<@U0ONCALL>", "<http://evil.example", "<script>"):
+        for raw in ("<!channel>", "<!here>", "<@U0VICTIM>", "<http://evil.example", "<script>"):
             assert raw not in everything
         assert "&lt;!channel&gt;" in everything
-        assert everything.count("very long analysis") == 12000  # split across messages, nothing lost
+        replies = [m for m in msgs if m["ts"] != root_ts]
+        shown = " ".join(b["text"]["text"] for m in replies for b in m.get("blocks") or [] if b.get("type") == "section")
+        assert " ".join(shown.split()).count("very long analysis") == 12000  # split across messages, nothing lost
         for m in msgs:
             assert not check_message(Message(text=m.get("text", ""), blocks=m.get("blocks") or []))
     finally:
