@@ -6,10 +6,12 @@ import asyncio
 import json
 import logging
 from collections.abc import Coroutine
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
 from anthropic import AsyncAnthropic
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.views import IncidentStatus
@@ -29,6 +31,13 @@ __all__ = ["IncidentManager", "first_message", "session_title"]
 log = logging.getLogger(__name__)
 
 LIVE_STATUSES = ["idle", "running", "rescheduling"]
+ORPHAN_WINDOW = 24 * 3600.0  # how far back a restart looks for incidents whose opening was interrupted
+OPENING_LIMIT = 3000  # characters of the first message kept in the root message's metadata
+
+
+def root_record(*, title: str, opened_by: str | None, source: str, opening: str) -> dict[str, str]:
+    """What the root message's metadata keeps so a restart can finish opening the incident."""
+    return {"title": title[:500], "opened_by": opened_by or "", "source": source[:200], "opening": opening[:OPENING_LIMIT]}
 
 
 def session_title(title: str) -> str:
@@ -103,9 +112,16 @@ class IncidentManager:
         self.runs[run.session_id] = run
         self._by_thread[(run.thread.channel, run.thread.ts)] = run.session_id
 
-    def _new_run(self, state: IncidentState, thread: SlackThread, evidence: Evidence) -> IncidentRun:
+    def _new_run(
+        self, state: IncidentState, thread: SlackThread, evidence: Evidence, record: dict[str, str]
+    ) -> IncidentRun:
         publisher = ThreadPublisher(
-            self.slack, channel=thread.channel, thread_ts=thread.ts, session_id=state.session_id, pacer=self.pacer
+            self.slack,
+            channel=thread.channel,
+            thread_ts=thread.ts,
+            session_id=state.session_id,
+            pacer=self.pacer,
+            root_extra=record,
         )
         tools = IncidentTools(evidence=evidence, prs=self.prs, session_id=state.session_id)
         run = IncidentRun(
@@ -121,6 +137,7 @@ class IncidentManager:
                 mentions=self.settings.approvers,
             ),
         )
+        run.root_record = record
         self._register(run)
         return run
 
@@ -138,14 +155,22 @@ class IncidentManager:
         state = IncidentState(session_id="", title=title, started_at=started, opened_by=opened_by, source=source)
         channel = self.settings.oncall_channel
         root = render_root(state)
+        opening = first_message(text=text, source=source, opened_by=opened_by, alert=alert)
+        record = root_record(title=title, opened_by=opened_by, source=source, opening=opening)
         await self.pacer.wait(channel)
         posted = await self.slack.chat_postMessage(
             channel=channel,
             text=root.text,
             blocks=root.blocks,
-            metadata={"event_type": METADATA_EVENT_TYPE, "event_payload": {"key": "root", "session_id": ""}},
+            metadata={"event_type": METADATA_EVENT_TYPE, "event_payload": {"key": "root", "session_id": "", **record}},
         )
         thread = SlackThread(channel=channel, ts=str(posted["ts"]))
+        return await self._start_session(thread, record, started=started)
+
+    async def _start_session(self, thread: SlackThread, record: dict[str, str], *, started: datetime) -> IncidentRun:
+        """Create the session for a posted root message and follow it (also used to finish an interrupted open)."""
+        title, opened_by, source = record["title"], record.get("opened_by") or None, record.get("source", "")
+        state = IncidentState(session_id="", title=title, started_at=started, opened_by=opened_by, source=source)
         try:
             evidence = await self.evidence()
             agent = await self.provisioned()
@@ -157,47 +182,42 @@ class IncidentManager:
                 resources=resources,
                 metadata={
                     "incident_bot": "1",
-                    "slack_channel": channel,
+                    "slack_channel": thread.channel,
                     "slack_thread_ts": thread.ts,
                     "incident_id": evidence.incident_id,
                     "incident_title": title[:500],
                     "opened_by": opened_by or "",
-                    "source": source,
+                    "source": source[:200],
                 },
             )
         except Exception as exc:
             log.exception("could not open a session for %r", title)
-            failed = state.__class__(
-                session_id="",
-                title=title,
-                started_at=started,
-                opened_by=opened_by,
-                source=source,
+            failed = replace(
+                state,
                 status=IncidentStatus.FAILED,
                 status_detail=f"could not start the investigation: {type(exc).__name__}: {exc}"[:500],
             )
             msg = render_root(failed)
-            await self.slack.chat_update(channel=channel, ts=thread.ts, text=msg.text, blocks=msg.blocks)
+            await self.slack.chat_update(channel=thread.channel, ts=thread.ts, text=msg.text, blocks=msg.blocks)
             raise
-        state = state.__class__(
-            session_id=session.id, title=title, started_at=started, opened_by=opened_by, source=source
-        )
-        run = self._new_run(state, thread, evidence)
+        run = self._new_run(replace(state, session_id=session.id), thread, evidence, record)
         await run.publisher.load()
         run.publish()
-        run.start(first_message=first_message(text=text, source=source, opened_by=opened_by, alert=alert))
+        run.start(first_message=record["opening"])
         log.info("opened incident %r: session %s, thread %s", title, session.id, thread.ts)
         return run
 
     async def resume_all(self) -> list[IncidentRun]:
-        """After a start: find our live sessions and follow each again from where its thread stands."""
+        """After a start: follow our live sessions again, and finish opening incidents a crash interrupted."""
         agent = await self.provisioned()
         resumed = []
+        known_threads: set[tuple[str, str]] = set()
         async for session in self.anthropic.beta.sessions.list(agent_id=agent.agent_id, statuses=LIVE_STATUSES):
             meta = session.metadata or {}
-            if meta.get("incident_bot") != "1" or meta.get("incident_closed") == "1":
+            if meta.get("incident_bot") != "1" or not meta.get("slack_channel") or not meta.get("slack_thread_ts"):
                 continue
-            if session.id in self.runs or not meta.get("slack_channel") or not meta.get("slack_thread_ts"):
+            known_threads.add((meta["slack_channel"], meta["slack_thread_ts"]))
+            if meta.get("incident_closed") == "1" or session.id in self.runs:
                 continue
             state = IncidentState(
                 session_id=session.id,
@@ -205,14 +225,45 @@ class IncidentManager:
                 started_at=session.created_at,
                 opened_by=meta.get("opened_by") or None,
                 source=meta.get("source") or "slash command",
+                stopped_by=meta.get("stopped_by") or None,
             )
             thread = SlackThread(channel=meta["slack_channel"], ts=meta["slack_thread_ts"])
-            run = self._new_run(state, thread, await self.evidence())
+            run = self._new_run(state, thread, await self.evidence(), {})
             await run.publisher.load()
-            run.start()
+            run.root_record = run.publisher.root_payload
+            # If a crash came between creating the session and sending its first message, send it now.
+            run.start(first_message=run.root_record.get("opening") or None)
             resumed.append(run)
             log.info("resumed incident %s (thread %s)", session.id, thread.ts)
+        for thread, record, started in await self._orphan_roots(known_threads):
+            log.warning("finishing an incident whose opening was interrupted (thread %s)", thread.ts)
+            resumed.append(await self._start_session(thread, record, started=started))
         return resumed
+
+    async def _orphan_roots(self, known: set[tuple[str, str]]) -> list[tuple[SlackThread, dict[str, str], datetime]]:
+        """Root messages we posted whose session was never created (the bot died in between)."""
+        channel = self.settings.oncall_channel
+        oldest = f"{datetime.now(timezone.utc).timestamp() - ORPHAN_WINDOW:.6f}"
+        try:
+            resp = await self.slack.conversations_history(
+                channel=channel, oldest=oldest, limit=200, include_all_metadata=True
+            )
+        except SlackApiError as exc:
+            log.warning("could not look for interrupted incidents in %s: %s", channel, exc.response.get("error"))
+            return []
+        found = []
+        for msg in resp.get("messages", []):
+            meta = msg.get("metadata") or {}
+            payload = meta.get("event_payload") or {}
+            if meta.get("event_type") != METADATA_EVENT_TYPE or payload.get("key") != "root":
+                continue
+            if payload.get("session_id") or (channel, msg["ts"]) in known or not payload.get("opening"):
+                continue
+            if not msg.get("bot_id"):
+                continue
+            started = datetime.fromtimestamp(float(msg["ts"]), timezone.utc)
+            found.append((SlackThread(channel, msg["ts"]), {k: str(v) for k, v in payload.items()}, started))
+        return found
 
     async def close(self) -> None:
         """Stop following everything (sessions continue in the cloud; a restart picks them up)."""

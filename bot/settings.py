@@ -42,6 +42,15 @@ class Settings:
     approval_remind_after: float = 600.0  # seconds before approvers are reminded of a pending approval
     approval_timeout: float = 1800.0  # seconds before a pending approval is answered "rejected"
     approval_self_deny: bool = False  # two-person rule: whoever opened the incident cannot approve its fix
+    webhook_port: int | None = None  # the webhook server is off unless a port is set
+    webhook_host: str = "0.0.0.0"
+    pagerduty_webhook_secret: str = ""
+    alertmanager_token: str = ""
+    anthropic_webhook_secret: str = ""  # whsec_… (Standard Webhooks)
+    github_token: str = ""
+    github_repo: str = ""  # owner/name; with github_token, PRs are real GitHub pull requests
+    github_api_url: str = "https://api.github.com"
+    audit_log: Path = field(default_factory=lambda: Path("audit.jsonl"))
 
     @property
     def approver_users(self) -> frozenset[str]:
@@ -82,6 +91,22 @@ def _duration(env: Mapping[str, str], name: str, default: float) -> float:
     if raw and raw[-1] in units:
         return _number({name: raw[:-1]}, name, default) * units[raw[-1]]
     return _number(env, name, default)
+
+
+def _port(env: Mapping[str, str], name: str) -> int | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or not 0 <= int(raw) <= 65535:
+        raise SettingsError(f"{name} must be a port number (0-65535), not {raw!r}")
+    return int(raw)
+
+
+def _github_repo(raw: str) -> str:
+    raw = raw.strip()
+    if raw and (raw.count("/") != 1 or not all(raw.split("/"))):
+        raise SettingsError(f"GITHUB_REPO must look like owner/name, not {raw!r}")
+    return raw
 
 
 def load_settings(
@@ -140,4 +165,13 @@ def load_settings(
         approval_remind_after=remind,
         approval_timeout=timeout,
         approval_self_deny=env.get("APPROVAL_SELF_DENY", "").strip().lower() in ("1", "true", "yes", "on"),
+        webhook_port=_port(env, "WEBHOOK_PORT"),
+        webhook_host=env.get("WEBHOOK_HOST") or "0.0.0.0",
+        pagerduty_webhook_secret=env.get("PAGERDUTY_WEBHOOK_SECRET", ""),
+        alertmanager_token=env.get("ALERTMANAGER_TOKEN", ""),
+        anthropic_webhook_secret=env.get("ANTHROPIC_WEBHOOK_SECRET", ""),
+        github_token=env.get("GITHUB_TOKEN", ""),
+        github_repo=_github_repo(env.get("GITHUB_REPO", "")),
+        github_api_url=(env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
+        audit_log=Path(env.get("AUDIT_LOG") or "audit.jsonl"),
     )

@@ -10,8 +10,9 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-__all__ = ["GitError", "LocalPullRequests", "PullRequestInfo", "diff_sha256"]
+__all__ = ["GitError", "LocalPullRequests", "PullRequestInfo", "PullRequestStore", "diff_sha256"]
 
 _TRAILER = "Tool-Use-Id"
 
@@ -28,6 +29,16 @@ class PullRequestInfo:
     url: str
     diff_sha256: str
     merged: bool
+
+
+class PullRequestStore(Protocol):
+    """Where PRs live: a local git repository (default) or GitHub. Errors raise GitError with a readable message."""
+
+    async def ensure_repo(self, session_id: str, source: Path) -> object: ...
+    async def open(self, session_id: str, *, title: str, body: str, diff: str, tool_use_id: str) -> PullRequestInfo: ...
+    async def info(self, session_id: str, number: int) -> PullRequestInfo | None: ...
+    async def merge(self, session_id: str, number: int) -> str: ...
+    async def is_merged(self, session_id: str, number: int) -> bool: ...
 
 
 def diff_sha256(diff: str) -> str:

@@ -51,6 +51,7 @@ class IncidentRun:
         self.console_url = console_url
         self.approval_policy = approval_policy or ApprovalPolicy()
         self.decision_lock = asyncio.Lock()  # one decision at a time per incident: the first click wins
+        self.root_record: dict[str, str] = {}  # title, opener, source and first message, kept on the root message
         self.decided: dict[str, str] = {}  # tool-use id -> who decided, before the echo comes back
         self._seen: set[str] = set()
         self._live = False

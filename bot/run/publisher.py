@@ -67,12 +67,14 @@ class ThreadPublisher:
         thread_ts: str,
         session_id: str,
         pacer: ChannelPacer,
+        root_extra: dict[str, str] | None = None,
     ) -> None:
         self._client = client
         self.channel = channel
         self.thread_ts = thread_ts
         self.session_id = session_id
         self._pacer = pacer
+        self.root_payload: dict[str, str] = dict(root_extra or {})
         self._posted: dict[str, _Posted] = {}
         self._desired: tuple[Message | None, Sequence[Rendered]] | None = None
         self._dirty = asyncio.Event()
@@ -103,6 +105,9 @@ class ThreadPublisher:
                 payload = meta.get("event_payload") or {}
                 if meta.get("event_type") == METADATA_EVENT_TYPE and payload.get("key"):
                     found[str(payload["key"])] = _Posted(msg["ts"], str(payload.get("digest", "")))
+                    if payload["key"] == ROOT_KEY and msg["ts"] == self.thread_ts:
+                        extra = {k: str(v) for k, v in payload.items() if k not in ("key", "digest", "session_id")}
+                        self.root_payload = {**extra, **self.root_payload}
                 for f in msg.get("files") or []:
                     name = str(f.get("name") or f.get("title") or "")
                     if name.startswith("pr-") and name.endswith(".diff"):
@@ -165,9 +170,10 @@ class ThreadPublisher:
             await self._show(item.key, item)
 
     def _metadata(self, key: str, fingerprint: str) -> dict:
+        extra = self.root_payload if key == ROOT_KEY else {}
         return {
             "event_type": METADATA_EVENT_TYPE,
-            "event_payload": {"key": key, "digest": fingerprint, "session_id": self.session_id},
+            "event_payload": {**extra, "key": key, "digest": fingerprint, "session_id": self.session_id},
         }
 
     async def _show(self, key: str, item: Rendered, *, root: bool = False) -> None:

@@ -12,7 +12,6 @@ from .api import SlackError
 
 __all__ = ["Channel", "StoredFile", "Workspace", "public"]
 
-_TS_BASE = 1_700_000_000 * 1_000_000  # microseconds; ts values count up from here in steps of 100
 
 
 @dataclass
@@ -64,13 +63,14 @@ class Workspace:
         self.channels = {cid: Channel(cid, name) for cid, name in channels.items()}
         self.ephemerals: list[dict[str, Any]] = []
         self.files: dict[str, StoredFile] = {}
-        self._ticks = itertools.count(1)
+        self._last_micros = 0
         self._ids = itertools.count(1)
 
     # -- identifiers --------------------------------------------------------------------------------
     def next_ts(self) -> str:
-        """A new message ts ("1700000000.000100" style), greater than every earlier one."""
-        micros = _TS_BASE + next(self._ticks) * 100
+        """A new message ts from the wall clock, like Slack's ("1763870000.123456"), greater than every earlier one."""
+        micros = max(int(time.time() * 1_000_000), self._last_micros + 1)
+        self._last_micros = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def new_id(self, prefix: str) -> str:

@@ -1,0 +1,296 @@
+"""Pull requests on GitHub (REST API v3): the agent's diff becomes blobs, a tree, a commit, a branch and a PR."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, NamedTuple
+from urllib.parse import quote
+
+import aiohttp
+
+from bot.agents.pull_requests import GitError, PullRequestInfo, diff_sha256
+
+__all__ = ["GitHubPullRequests", "GitHubRepository"]
+
+_JSON = "application/vnd.github+json"
+_DIFF = "application/vnd.github.v3.diff"
+_TRAILER = "Tool-Use-Id"
+_BRANCH_PREFIX = "incident-bot/"
+_GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"}
+_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class GitHubRepository:
+    full_name: str
+    default_branch: str
+    html_url: str
+    can_push: bool | None
+
+
+class _Change(NamedTuple):
+    path: str
+    mode: str
+    content: bytes | None  # None: the file is deleted
+
+
+class GitHubPullRequests:
+    """PullRequestStore over GitHub's REST API; one repository, PR branches named incident-bot/<tool_use_id>."""
+
+    def __init__(self, *, token: str, repo: str, api_url: str = "https://api.github.com",
+                 session: aiohttp.ClientSession | None = None, retries: int = 2, max_retry_wait: float = 60.0) -> None:
+        if not _REPO_RE.match(repo):
+            raise ValueError(f"GitHub repository must be 'owner/name', got {repo!r}")
+        self._token = token
+        self.repo = repo
+        self._base = api_url.rstrip("/") + f"/repos/{repo}"
+        self._session = session
+        self._own_session = session is None
+        self._retries = retries
+        self._max_retry_wait = max_retry_wait
+        self._repository: GitHubRepository | None = None
+        self._checked_heads: dict[int, str] = {}  # the head sha behind the latest info(); merge() pins it
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def close(self) -> None:
+        """Close the HTTP session if this object made it."""
+        if self._own_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    # -- PullRequestStore ------------------------------------------------------------------------
+    async def ensure_repo(self, session_id: str, source: Path) -> GitHubRepository:
+        """Check the repository is reachable with this token; `source` is unused (GitHub holds the files)."""
+        data = await self._call("GET", "")
+        self._repository = GitHubRepository(
+            full_name=data["full_name"], default_branch=data["default_branch"], html_url=data["html_url"],
+            can_push=(data.get("permissions") or {}).get("push"),
+        )  # fmt: skip
+        return self._repository
+
+    async def open(self, session_id: str, *, title: str, body: str, diff: str, tool_use_id: str) -> PullRequestInfo:
+        """Open a PR from the default branch with the diff applied; the same tool call never opens two."""
+        branch = _BRANCH_PREFIX + re.sub(r"[^A-Za-z0-9_-]", "_", tool_use_id)[:200]
+        async with self._locks.setdefault(branch, asyncio.Lock()):
+            number = await self._find_pull(branch)
+            if number is None:
+                number = await self._create_pull(branch, title=title, body=body, diff=diff, tool_use_id=tool_use_id)
+        info = await self.info(session_id, number)
+        if info is None:
+            raise GitError(f"GitHub: pull request #{number} vanished right after it was opened")
+        return info
+
+    async def info(self, session_id: str, number: int) -> PullRequestInfo | None:
+        """The PR's state and the SHA-256 of its current diff, or None if there is no such PR."""
+        pr = await self._call("GET", f"/pulls/{number}", missing_ok=True)
+        if pr is None:
+            return None
+        diff = await self._call("GET", f"/pulls/{number}", accept=_DIFF)
+        self._checked_heads[number] = pr["head"]["sha"]  # read before the diff: a later push can only refuse
+        return PullRequestInfo(
+            number=int(pr["number"]), title=pr["title"], branch=pr["head"]["ref"], url=pr["html_url"],
+            diff_sha256=diff_sha256(diff), merged=bool(pr.get("merged")),
+        )  # fmt: skip
+
+    async def merge(self, session_id: str, number: int) -> str:
+        """Merge with a merge commit, pinned to the head sha the last info() saw; returns the merge commit."""
+        head = self._checked_heads.get(number)
+        if head is None:
+            if await self.info(session_id, number) is None:
+                raise GitError(f"GitHub 404: no pull request #{number}")
+            head = self._checked_heads[number]
+        data = await self._call("PUT", f"/pulls/{number}/merge", body={"sha": head, "merge_method": "merge"})
+        return str(data["sha"])
+
+    async def is_merged(self, session_id: str, number: int) -> bool:
+        """GitHub's own answer: 204 merged, 404 not."""
+        return await self._call("GET", f"/pulls/{number}/merge", missing_ok=True) is not None
+
+    # -- opening a PR --------------------------------------------------------------------------------
+    async def _find_pull(self, branch: str) -> int | None:
+        owner = self.repo.split("/")[0]
+        found = await self._call("GET", "/pulls", params={"head": f"{owner}:{branch}", "state": "all"})
+        return int(found[0]["number"]) if found else None
+
+    async def _create_pull(self, branch: str, *, title: str, body: str, diff: str, tool_use_id: str) -> int:
+        base_branch = (self._repository or await self.ensure_repo("", Path())).default_branch
+        if await self._ref(branch) is None:  # else a crash left the branch without its PR: reuse it
+            base = await self._ref(base_branch)
+            if base is None:
+                raise GitError(f"GitHub: the default branch {base_branch!r} has no commits")
+            message = "\n\n".join(p for p in (title, body, f"{_TRAILER}: {tool_use_id}") if p.strip()) + "\n"
+            head = await self._commit_diff(base, diff, message)
+            await self._call("POST", "/git/refs", body={"ref": f"refs/heads/{branch}", "sha": head})
+        new = {"title": title, "head": branch, "base": base_branch, "body": body}
+        pr = await self._call("POST", "/pulls", body=new)
+        return int(pr["number"])
+
+    async def _ref(self, branch: str) -> str | None:
+        data = await self._call("GET", f"/git/ref/heads/{quote(branch, safe='/')}", missing_ok=True)
+        return None if data is None else str(data["object"]["sha"])
+
+    async def _commit_diff(self, base: str, diff: str, message: str) -> str:
+        base_tree = (await self._call("GET", f"/git/commits/{base}"))["tree"]["sha"]
+        entries = []
+        for change in await self._apply(base, base_tree, diff):
+            sha = None
+            if change.content is not None:
+                blob = {"content": base64.b64encode(change.content).decode(), "encoding": "base64"}
+                sha = (await self._call("POST", "/git/blobs", body=blob))["sha"]
+            entries.append({"path": change.path, "mode": change.mode, "type": "blob", "sha": sha})
+        tree = await self._call("POST", "/git/trees", body={"base_tree": base_tree, "tree": entries})
+        commit = {"message": message, "tree": tree["sha"], "parents": [base]}
+        return str((await self._call("POST", "/git/commits", body=commit))["sha"])
+
+    async def _apply(self, base: str, base_tree: str, diff: str) -> list[_Change]:
+        """Apply the diff with `git apply` to the touched files as they are at `base`; the files that changed."""
+        patch = (diff if diff.endswith("\n") else diff + "\n").encode()
+        work = Path(tempfile.mkdtemp(prefix="incident-bot-gh-"))
+        try:
+            await _git(work, "init", "-q")
+            paths = _numstat_paths(await _git(work, "apply", "--numstat", "-z", "-", stdin=patch))
+            known = await self._entries(base_tree, paths)
+            for path, (mode, _) in known.items():
+                target = work / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(await self._content(path, base))
+                target.chmod(0o755 if mode == "100755" else 0o644)
+            await _git(work, "apply", "--whitespace=nowarn", "-", stdin=patch)
+            return [c for p in paths if (c := _change(work, p, known.get(p))) is not None]
+        finally:
+            await asyncio.to_thread(shutil.rmtree, work, True)
+
+    async def _entries(self, tree: str, paths: list[str]) -> dict[str, tuple[str, str]]:
+        """(mode, blob sha) of the paths that exist in the tree, walking only the directories on their way."""
+        listings: dict[str, dict[str, tuple[str, str, str]]] = {}
+
+        async def listing(directory: str, sha: str | None) -> dict[str, tuple[str, str, str]]:
+            if directory not in listings:
+                data = await self._call("GET", f"/git/trees/{sha}") if sha else {"tree": []}
+                listings[directory] = {e["path"]: (e["mode"], e["type"], e["sha"]) for e in data["tree"]}
+            return listings[directory]
+
+        found: dict[str, tuple[str, str]] = {}
+        for path in paths:
+            *dirs, name = path.split("/")
+            entries, here = await listing("", tree), ""
+            for part in dirs:
+                sub = entries.get(part)
+                here = f"{here}/{part}"
+                entries = await listing(here, sub[2] if sub and sub[1] == "tree" else None)
+            if (entry := entries.get(name)) is not None:
+                if entry[1] != "blob" or entry[0] not in ("100644", "100755"):
+                    raise GitError(f"{path} is not a regular file (mode {entry[0]}); only files can be patched")
+                found[path] = (entry[0], entry[2])
+        return found
+
+    async def _content(self, path: str, ref: str) -> bytes:
+        data = await self._call("GET", f"/contents/{quote(path)}", params={"ref": ref})
+        if not isinstance(data, dict) or data.get("encoding") != "base64":
+            raise GitError(f"GitHub: {path} cannot be fetched as a file (too large or not a file)")
+        return base64.b64decode(data["content"])
+
+    # -- HTTP ------------------------------------------------------------------------------------------
+    async def _call(self, method: str, path: str, *, body: Any = None, params: dict[str, str] | None = None,
+                    accept: str = _JSON, missing_ok: bool = False) -> Any:
+        """One request, retried on rate limits: JSON ("" if empty), the text of a diff, or None on 404 if missing_ok."""
+        headers = {"Authorization": f"Bearer {self._token}", "Accept": accept, "X-GitHub-Api-Version": "2022-11-28",
+                   "User-Agent": "incident-bot"}
+        for attempt in range(self._retries + 1):
+            try:
+                async with self._http().request(method, self._base + path, json=body, params=params,
+                                                headers=headers) as resp:
+                    status, text, wait = resp.status, await resp.text(), _retry_wait(resp)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                raise GitError(self._redact(f"GitHub unreachable: {exc or type(exc).__name__}")) from None
+            if wait is not None and wait <= self._max_retry_wait and attempt < self._retries:
+                await asyncio.sleep(wait)
+                continue
+            if status < 300:
+                return json.loads(text) if text and accept == _JSON else text
+            if status == 404 and missing_ok:
+                return None
+            raise GitError(self._redact(_error_message(status, text)))
+        raise AssertionError("unreachable")
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60), trust_env=True)
+        return self._session
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._token, "***") if self._token else text
+
+
+def _retry_wait(resp: aiohttp.ClientResponse) -> float | None:
+    """Seconds GitHub asks us to wait (Retry-After, or an exhausted rate limit's reset), else None."""
+    if resp.status not in (403, 429):
+        return None
+    if (after := resp.headers.get("Retry-After", "")).strip().isdigit():
+        return float(after)
+    if resp.headers.get("X-RateLimit-Remaining") == "0" and resp.headers.get("X-RateLimit-Reset", "").isdigit():
+        return max(0.0, float(resp.headers["X-RateLimit-Reset"]) - time.time())
+    return None
+
+
+def _error_message(status: int, text: str) -> str:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return f"GitHub {status}: {text.strip()[:300] or 'no message'}"
+    details = [e.get("message") or f"{e.get('field')} {e.get('code')}" for e in data.get("errors") or []
+               if isinstance(e, dict)]
+    return f"GitHub {status}: {data.get('message', 'no message')}" + (f" ({'; '.join(details)})" if details else "")
+
+
+def _numstat_paths(out: str) -> list[str]:
+    """Every path a diff touches (both sides of a rename), from `git apply --numstat -z`; refuses unsafe paths."""
+    fields, paths = out.split("\0"), []
+    i = 0
+    while i < len(fields) and fields[i]:
+        name = fields[i].rsplit("\t", 1)[1]
+        if name:
+            paths.append(name)
+            i += 1
+        else:  # a rename: "added\tdeleted\t" then the old and new names
+            paths += fields[i + 1 : i + 3]
+            i += 3
+    for path in paths:
+        parts = PurePosixPath(path).parts
+        if not parts or path.startswith("/") or ".." in parts or parts[0] == ".git":
+            raise GitError(f"git apply: refusing to patch {path!r} outside the repository")
+    return list(dict.fromkeys(paths))
+
+
+def _change(work: Path, path: str, before: tuple[str, str] | None) -> _Change | None:
+    """What is at one path after `git apply`: its bytes and mode, a deletion, or None (never existed)."""
+    target = work / path
+    if target.is_symlink():
+        raise GitError(f"{path}: the bot cannot create symbolic links on GitHub")
+    if not target.is_file():
+        return None if before is None else _Change(path, before[0], None)
+    mode = "100755" if os.access(target, os.X_OK) else "100644"
+    return _Change(path, mode, target.read_bytes())
+
+
+async def _git(cwd: Path, *args: str, stdin: bytes | None = None) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        "git", *args, cwd=cwd, env={**os.environ, **_GIT_ENV, "HOME": str(cwd)},
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await proc.communicate(stdin)
+    if proc.returncode != 0:
+        raise GitError(f"git {args[0]}: {(err or out).decode(errors='replace').strip()}")
+    return out.decode(errors="replace")

@@ -1,0 +1,150 @@
+"""GitHubStandin: the GitHub REST endpoints incident-bot uses, on loopback, over a real git repository."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from . import gitdata, pulls
+from .errors import gh_error
+from .gitstore import GitFailed, GitStore
+from .state import STATE, Fault, Repository
+
+__all__ = ["GitHubStandin", "RecordedRequest"]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRequest:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    json: Any
+    status: int
+    handled: bool = True
+
+
+class GitHubStandin:
+    """A local GitHub for one repository: checks the bearer token, records requests, refuses the rest with 404."""
+
+    def __init__(self, *, repo: str, source: Path, token: str = "ghp_test", default_branch: str = "main") -> None:
+        owner, _, name = repo.partition("/")
+        if not owner or not name:
+            raise ValueError("repo must be 'owner/name'")
+        self.token = token
+        self.source = source
+        self.requests: list[RecordedRequest] = []
+        self.api_url = ""
+        self._root = Path(tempfile.mkdtemp(prefix="gh-standin-"))
+        self.state = Repository(owner=owner, name=name, default_branch=default_branch, git=GitStore(self._root))
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def repo_dir(self) -> Path:
+        """The bare git repository behind the API."""
+        return self.state.git.path
+
+    async def start(self) -> str:
+        """Create the repository from `source`, listen on 127.0.0.1 (a free port); returns the API base URL."""
+        await self.state.git.create(self.source, branch=self.state.default_branch)
+        app = web.Application(middlewares=[self._middleware])
+        prefix = f"/repos/{{owner}}/{{repo}}"
+        gitdata.register(app.router, prefix)
+        pulls.register(app.router, prefix)
+        app[STATE] = self.state
+        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.api_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        return self.api_url
+
+    async def stop(self) -> None:
+        """Stop listening and delete the repository."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        shutil.rmtree(self._root, ignore_errors=True)
+
+    # -- controls for tests ----------------------------------------------------------------------
+    def fail_next(self, status: int, message: str, *, retry_after: int | None = None, times: int = 1,
+                  on: str | None = None) -> None:
+        """Answer the next `times` requests (only "METHOD /path-suffix" ones if `on`) with this GitHub error."""
+        self.state.faults.extend(Fault(status, message, retry_after, on) for _ in range(times))
+
+    async def push_commit(self, branch: str, path: str, content: str, *, message: str = "Push from a person") -> str:
+        """Commit one file onto a branch, like a `git push` by someone else; returns the new head."""
+        git = self.state.git
+        async with self.state.lock:
+            head = await git.resolve(f"refs/heads/{branch}")
+            if head is None:
+                raise ValueError(f"no branch {branch!r}")
+            blob = await git.text("hash-object", "-w", "--stdin", stdin=content.encode())
+            tree = await git.write_tree(f"{head}^{{tree}}", [("100644", path, blob)])
+            commit = await git.commit(tree, [head], message)
+            await git.set_ref(f"refs/heads/{branch}", commit, old=head)
+            return commit
+
+    async def branches(self) -> dict[str, str]:
+        """Every branch and its head."""
+        out = await self.state.git.text("for-each-ref", "--format=%(refname:short) %(objectname)", "refs/heads/")
+        return dict(line.split(" ", 1) for line in out.splitlines() if line)
+
+    async def file_at(self, ref: str, path: str) -> str | None:
+        """A file's text on a branch (or at a sha), or None."""
+        data = await self.state.git.file_at(ref, path)
+        return None if data is None else data.decode()
+
+    @property
+    def pulls(self) -> list[dict[str, Any]]:
+        """The pull requests as stored (copies)."""
+        return [asdict(pr) for pr in self.state.pulls.values()]
+
+    def unhandled(self) -> list[RecordedRequest]:
+        """Requests the stand-in does not implement (answered 404)."""
+        return [r for r in self.requests if not r.handled]
+
+    # -- plumbing ----------------------------------------------------------------------------------
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        body: Any = None
+        if request.can_read_body:
+            raw = await request.read()
+            try:
+                body = await request.json() if raw else None
+            except ValueError:
+                body = raw.decode(errors="replace")
+        handled = True
+        try:
+            response = await self._serve(request, handler)
+        except web.HTTPNotFound:
+            handled = False
+            response = gh_error(404, "Not Found")
+        except web.HTTPMethodNotAllowed:
+            handled = False
+            response = gh_error(404, "Not Found")
+        except GitFailed as exc:
+            response = gh_error(422, f"git: {exc}")
+        self.requests.append(RecordedRequest(
+            method=request.method, path=request.path, query=dict(request.query),
+            headers=dict(request.headers), json=body, status=response.status, handled=handled,
+        ))  # fmt: skip
+        return response
+
+    async def _serve(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.headers.get("Authorization", "") not in (f"Bearer {self.token}", f"token {self.token}"):
+            return gh_error(401, "Bad credentials")
+        fault = next((f for f in self.state.faults if f.matches(request.method, request.path)), None)
+        if fault is not None:
+            self.state.faults.remove(fault)
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            return gh_error(fault.status, fault.message, headers=headers)
+        info = request.match_info
+        if "owner" in info and (info["owner"].lower(), info["repo"].lower()) != self.state.key:
+            return gh_error(404, "Not Found")
+        return await handler(request)

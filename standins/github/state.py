@@ -1,0 +1,66 @@
+"""What the stand-in remembers besides git: pull requests, injected faults, the write lock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from aiohttp import web
+
+from .gitstore import GitStore
+
+__all__ = ["STATE", "Fault", "PullRequest", "Repository"]
+
+
+class Fault(NamedTuple):
+    status: int
+    message: str
+    retry_after: int | None
+    on: str | None  # "METHOD /path/suffix" it applies to; None: the next request whatever it is
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.on is None:
+            return True
+        want_method, _, suffix = self.on.partition(" ")
+        return want_method == method and path.endswith(suffix)
+
+
+@dataclass(slots=True)
+class PullRequest:
+    number: int
+    title: str
+    body: str
+    head: str  # branch name
+    base: str  # branch name
+    state: str = "open"
+    merged: bool = False
+    merge_commit_sha: str | None = None
+    merged_head: str | None = None  # the head and base as they were when merged, so the diff stays put
+    merged_base: str | None = None
+
+
+@dataclass(slots=True)
+class Repository:
+    owner: str
+    name: str
+    default_branch: str
+    git: GitStore
+    pulls: dict[int, PullRequest] = field(default_factory=dict)
+    faults: deque[Fault] = field(default_factory=deque)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.owner.lower(), self.name.lower()
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+    def html_url(self, tail: str = "") -> str:
+        return f"https://github.invalid/{self.full_name}{tail}"
+
+
+STATE = web.AppKey("state", Repository)

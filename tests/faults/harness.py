@@ -1,0 +1,252 @@
+"""Fault-injection harness: run an incident under a fault, then count what was lost or repeated.
+
+The bot is the real one: in-process (build_bot) for stream cuts, 429s, redelivery and racing clicks, and a real
+`python -m bot` subprocess for SIGKILL. What counts is read from the stand-ins' own records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from blocks.ids import ActionId
+from bot.app import build_bot
+from bot.settings import REPO_ROOT, Settings
+from standins.managed_agents import ManagedAgentsStandin
+from standins.slack import SlackStandin
+
+ONCALL, ALERTS, APPROVER, OTHER = "C0ONCALL", "C0ALERTS", "U0ONCALL", "U0BYSTANDER"
+OOM = REPO_ROOT / "fixtures" / "checkout-oom"
+WRITES = ("chat.postMessage", "chat.update", "files.completeUploadExternal")
+TIMEOUT = 60.0
+
+
+@dataclass
+class Outcome:
+    """What one run left behind, counted from the stand-ins."""
+
+    faults: int = 0
+    lost: int = 0
+    duplicated: int = 0
+    decisions_duplicated: int = 0
+    merges_without_approval: int = 0
+    live_dead_buttons: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.lost or self.duplicated or self.decisions_duplicated or self.merges_without_approval or self.live_dead_buttons)
+
+
+@dataclass
+class Stage:
+    slack: SlackStandin
+    agents: ManagedAgentsStandin
+    settings: Settings
+    work_dir: Path
+
+    def env(self) -> dict[str, str]:
+        """The environment a `python -m bot` process needs to talk to these stand-ins."""
+        s = self.settings
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ANTHROPIC_"))}
+        env.update(
+            SLACK_BOT_TOKEN=s.slack_bot_token, SLACK_APP_TOKEN=s.slack_app_token, SLACK_API_URL=s.slack_api_url,
+            ANTHROPIC_API_KEY=s.anthropic_api_key, ANTHROPIC_BASE_URL=s.anthropic_base_url or "",
+            ONCALL_CHANNEL=s.oncall_channel, ALERT_CHANNELS=",".join(s.alert_channels), APPROVERS=",".join(s.approvers),
+            INCIDENT_DATA=str(s.incident_data), WORK_DIR=str(s.work_dir), SLACK_POSTS_PER_SECOND=str(s.slack_posts_per_second),
+            HTTP_PROXY="", HTTPS_PROXY="", http_proxy="", https_proxy="", PYTHONPATH=str(REPO_ROOT),
+        )  # fmt: skip
+        return env
+
+
+async def start_stage(work_dir: Path) -> Stage:
+    """Start both stand-ins; the bot is started by the scenario."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        os.environ[var] = ""
+    slack = SlackStandin(
+        users={APPROVER: {"name": "oncall"}, OTHER: {"name": "sam"}},
+        usergroups={"S0SRE": [APPROVER]},
+        channels={ONCALL: "oncall", ALERTS: "alerts"},
+    )
+    api_url = await slack.start()
+    agents = ManagedAgentsStandin()
+    base_url = await agents.start()
+    settings = Settings(
+        slack_bot_token="xoxb-faults", slack_app_token="xapp-faults", oncall_channel=ONCALL,
+        anthropic_api_key="sk-ant-faults", slack_api_url=api_url, anthropic_base_url=base_url,
+        alert_channels=(ALERTS,), approvers=("S0SRE",), incident_data=OOM, work_dir=work_dir,
+        slack_posts_per_second=50.0,
+    )  # fmt: skip
+    return Stage(slack, agents, settings, work_dir)
+
+
+async def stop_stage(stage: Stage) -> None:
+    await stage.agents.stop()
+    await stage.slack.stop()
+
+
+# --- reading the outcome ---------------------------------------------------------------------------------
+
+
+def _key(msg: dict[str, Any]) -> str | None:
+    meta = msg.get("metadata") or {}
+    return (meta.get("event_payload") or {}).get("key") if meta.get("event_type") == "incident_bot" else None
+
+
+def _buttons(msg: dict[str, Any]) -> list[dict[str, Any]]:
+    return [e for b in msg.get("blocks") or [] if b.get("type") == "actions" for e in b.get("elements", [])]
+
+
+def _text(content: Any) -> str:
+    return "".join(b.get("text", "") for b in content or [] if isinstance(b, dict))
+
+
+def examine(stage: Stage, session_id: str, root_ts: str) -> Outcome:
+    """Count lost and repeated messages and decisions, merges without approval and live buttons on dead cards."""
+    out = Outcome()
+    history = stage.agents.sessions[session_id].events
+    thread = stage.slack.thread(ONCALL, root_ts)
+    keys = Counter(k for k in map(_key, thread) if k)
+    for ev in history:
+        if ev["type"] == "agent.message":
+            shown = keys.get(f"message:{ev['id']}", 0)
+            out.lost += shown == 0
+            out.duplicated += max(shown - 1, 0)
+    out.duplicated += sum(n - 1 for k, n in keys.items() if n > 1 and not k.startswith("message:"))
+    results = Counter(e["custom_tool_use_id"] for e in history if e["type"] == "user.custom_tool_result")
+    out.decisions_duplicated = sum(n - 1 for n in results.values() if n > 1)
+    uses = {e["id"]: e for e in history if e["type"] == "agent.custom_tool_use"}
+    approved = False
+    for ev in history:
+        if ev["type"] != "user.custom_tool_result" or ev["custom_tool_use_id"] not in uses:
+            continue
+        name = uses[ev["custom_tool_use_id"]]["name"]
+        text = _text(ev.get("content"))
+        data = json.loads(text) if text.startswith("{") else {}
+        if name == "request_approval" and data.get("decision") == "approved":
+            approved = True
+        if name == "merge_pull_request" and data.get("merged") and not approved:
+            out.merges_without_approval += 1
+    for msg in thread:
+        key = _key(msg) or ""
+        if key.startswith("approval:") and _buttons(msg) and (key.split(":", 1)[1] in results or stage.agents.sessions[session_id].status == "terminated"):
+            out.live_dead_buttons += 1
+    return out
+
+
+# --- driving an incident -----------------------------------------------------------------------------------
+
+
+def _pending_card(stage: Stage, root_ts: str) -> dict[str, Any] | None:
+    for msg in stage.slack.thread(ONCALL, root_ts):
+        if any(b.get("action_id") == ActionId.APPROVE for b in _buttons(msg)):
+            return msg
+    return None
+
+
+def _session_of(stage: Stage, root_ts: str) -> str | None:
+    for sid, session in stage.agents.sessions.items():
+        if session.metadata.get("slack_thread_ts") == root_ts:
+            return sid
+    return None
+
+
+def _decided(stage: Stage, session_id: str) -> bool:
+    history = stage.agents.sessions[session_id].events
+    asks = {e["id"] for e in history if e["type"] == "agent.custom_tool_use" and e["name"] == "request_approval"}
+    return any(e["type"] == "user.custom_tool_result" and e["custom_tool_use_id"] in asks for e in history)
+
+
+def _ended(stage: Stage, session_id: str) -> bool:
+    history = stage.agents.sessions[session_id].events
+    last = [e for e in history if e["type"] == "session.status_idle"]
+    return bool(last) and (last[-1].get("stop_reason") or {}).get("type") == "end_turn" and _decided(stage, session_id)
+
+
+async def open_incident(stage: Stage, text: str = "checkout pods OOMKilled") -> str:
+    """Type /incident until the bot acks (it may be restarting); return the root message ts."""
+    before = len(stage.slack.messages(ONCALL))
+    await stage.slack.slash_command(APPROVER, "/incident", text, channel_id=ONCALL)
+    await stage.slack.wait_for(lambda s: len(s.messages(ONCALL)) > before, timeout=TIMEOUT)
+    return stage.slack.messages(ONCALL)[-1]["ts"]
+
+
+async def approve_when_asked(stage: Stage, root_ts: str, *, clicks: int = 1) -> str:
+    """Wait for the card and click Approve (again if a restart swallowed the click); return the session id."""
+    await stage.agents.wait_for(lambda a: _session_of(stage, root_ts) is not None, timeout=TIMEOUT)
+    session_id = _session_of(stage, root_ts)
+    assert session_id
+    while not _decided(stage, session_id):
+        await stage.slack.wait_for(lambda s: _pending_card(stage, root_ts) is not None or _decided(stage, session_id), timeout=TIMEOUT)
+        card = _pending_card(stage, root_ts)
+        if card is None:
+            break
+        await asyncio.gather(*(stage.slack.click(APPROVER, ONCALL, card["ts"], ActionId.APPROVE) for _ in range(clicks)))
+        try:
+            await stage.agents.wait_for(lambda a: _decided(stage, session_id), timeout=10)
+        except TimeoutError:
+            continue  # the bot died between ack and send: a person would click again
+    return session_id
+
+
+async def wait_settled(stage: Stage, session_id: str, root_ts: str) -> None:
+    """Wait until the session ended its turn and the thread shows every agent message."""
+    await stage.agents.wait_for(lambda a: _ended(stage, session_id), timeout=TIMEOUT)
+
+    def shown(s: SlackStandin) -> bool:
+        keys = {k for k in map(_key, s.thread(ONCALL, root_ts)) if k}
+        msgs = [e for e in stage.agents.sessions[session_id].events if e["type"] == "agent.message"]
+        card = any((k or "").startswith("approval:") for k in keys)
+        return card and all(f"message:{e['id']}" in keys for e in msgs) and not _pending_card(stage, root_ts)
+
+    await stage.slack.wait_for(shown, timeout=TIMEOUT)
+
+
+# --- the bot as a process, for SIGKILL ------------------------------------------------------------------------
+
+
+class BotProcess:
+    """`python -m bot` as a child process, started and killed by the harness."""
+
+    def __init__(self, stage: Stage, log: Path) -> None:
+        self.stage = stage
+        self.log = log
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", env=self.stage.env(), cwd=str(self.stage.work_dir),
+                stdout=out, stderr=out, stdin=asyncio.subprocess.DEVNULL,
+            )  # fmt: skip
+
+    async def kill(self) -> None:
+        if self.proc and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGKILL)
+            await self.proc.wait()
+
+    async def stop(self) -> None:
+        if self.proc and self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 10)
+            except TimeoutError:
+                await self.kill()
+
+
+def slack_writes(stage: Stage) -> int:
+    return sum(1 for c in stage.slack.calls if c.method in WRITES and c.status == 200)
+
+
+async def in_process_bot(stage: Stage):
+    bot = build_bot(stage.settings)
+    await bot.start()
+    return bot

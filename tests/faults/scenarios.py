@@ -1,0 +1,193 @@
+"""The fault scenarios: each runs whole incidents under one kind of fault and returns what it counted."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from blocks.ids import ActionId
+
+from tests.faults.harness import (
+    ALERTS,
+    APPROVER,
+    ONCALL,
+    OTHER,
+    BotProcess,
+    Outcome,
+    Stage,
+    approve_when_asked,
+    examine,
+    in_process_bot,
+    open_incident,
+    slack_writes,
+    start_stage,
+    stop_stage,
+    wait_settled,
+    _pending_card,
+    _session_of,
+)
+
+Scenario = Callable[[Path], Awaitable[list[Outcome]]]
+
+
+async def _one_incident(stage: Stage, *, clicks: int = 1) -> Outcome:
+    root_ts = await open_incident(stage)
+    session_id = await approve_when_asked(stage, root_ts, clicks=clicks)
+    await wait_settled(stage, session_id, root_ts)
+    return examine(stage, session_id, root_ts)
+
+
+async def stream_cuts(tmp: Path) -> list[Outcome]:
+    """The SSE stream is cut abruptly every N frames; the bot reconnects and reconciles from history."""
+    outcomes = []
+    for every in (2, 3, 5):
+        stage = await start_stage(tmp / f"cut{every}")
+        bot = await in_process_bot(stage)
+        try:
+            stage.agents.inject_stream_cut(every=every)
+            out = await _one_incident(stage)
+            out.faults = sum(1 for r in stage.agents.requests if r.path.endswith("/events/stream")) - 1
+            outcomes.append(out)
+        finally:
+            await bot.stop()
+            await stop_stage(stage)
+    return outcomes
+
+
+async def _connected(stage: Stage, proc: BotProcess) -> None:
+    """Wait until the bot process answers Socket Mode (a harmless empty /incident gets the usage text)."""
+    for _ in range(120):
+        if proc.proc is not None and proc.proc.returncode is not None:
+            raise RuntimeError(f"the bot exited with {proc.proc.returncode}; see {proc.log}")
+        if await stage.slack.slash_command(OTHER, "/incident", "", channel_id=ONCALL, timeout=1.0) is not None:
+            return
+    raise TimeoutError("the bot never connected")
+
+
+async def sigkill(tmp: Path, *, points: int = 20) -> list[Outcome]:
+    """`kill -9` of a real `python -m bot` at many points of an incident (before and after the click), then a
+    fresh start. The points are spread over the Slack writes a clean run makes."""
+    calib = await start_stage(tmp / "calibrate")
+    proc = BotProcess(calib, tmp / "calibrate.log")
+    try:
+        await proc.start()
+        await _connected(calib, proc)
+        base = slack_writes(calib)
+        root_ts = await open_incident(calib)
+        await calib.slack.wait_for(lambda s: _pending_card(calib, root_ts) is not None, timeout=60)
+        before_click = slack_writes(calib) - base
+        session_id = await approve_when_asked(calib, root_ts)
+        await wait_settled(calib, session_id, root_ts)
+        total = slack_writes(calib) - base
+    finally:
+        await proc.stop()
+        await stop_stage(calib)
+    kill_at = sorted({1 + round(i * (total - 2) / (points - 1)) for i in range(points)})
+    outcomes = []
+    for i, k in enumerate(kill_at):
+        stage = await start_stage(tmp / f"kill{i}")
+        proc = BotProcess(stage, tmp / f"kill{i}.log")
+        try:
+            await proc.start()
+            await _connected(stage, proc)
+            base = slack_writes(stage)
+            root_ts = await open_incident(stage)
+            if k > before_click:  # this point comes after the human decided
+                await stage.slack.wait_for(lambda s: _pending_card(stage, root_ts) is not None, timeout=60)
+                await stage.slack.click(APPROVER, ONCALL, _pending_card(stage, root_ts)["ts"], ActionId.APPROVE)
+            await stage.slack.wait_for(lambda s: slack_writes(stage) - base >= k, timeout=60)
+            await proc.kill()
+            await proc.start()
+            await _connected(stage, proc)
+            session_id = await approve_when_asked(stage, root_ts)
+            await wait_settled(stage, session_id, root_ts)
+            out = examine(stage, session_id, root_ts)
+            out.faults = 1
+            out.notes.append(f"killed after Slack write {k} of {total} ({'after' if k > before_click else 'before'} the click)")
+            outcomes.append(out)
+        finally:
+            await proc.stop()
+            await stop_stage(stage)
+    return outcomes
+
+
+async def slack_429s(tmp: Path) -> list[Outcome]:
+    """Slack answers a burst of 429s (Retry-After: 1) to posts and updates."""
+    stage = await start_stage(tmp / "429")
+    bot = await in_process_bot(stage)
+    try:
+        stage.slack.fail_next("chat.postMessage", status=429, retry_after=1, count=4)
+        stage.slack.fail_next("chat.update", status=429, retry_after=1, count=3)
+        out = await _one_incident(stage)
+        out.faults = sum(1 for c in stage.slack.calls if c.status == 429)
+        return [out]
+    finally:
+        await bot.stop()
+        await stop_stage(stage)
+
+
+async def redelivery(tmp: Path) -> list[Outcome]:
+    """Socket Mode delivers the alert's message event twice, and every click twice."""
+    stage = await start_stage(tmp / "redeliver")
+    bot = await in_process_bot(stage)
+    try:
+        await stage.slack.post_message(OTHER, ALERTS, "checkout pods OOMKilled in prod (exit code 137)")
+        envelope = next(e for e in reversed(stage.slack.envelopes) if e.get("type") == "events_api")
+        await stage.slack.deliver_event(envelope["payload"], retry_attempt=1, retry_reason="timeout")
+        await stage.slack.wait_for(lambda s: len(s.messages(ONCALL)) >= 1, timeout=60)
+        root_ts = stage.slack.messages(ONCALL)[0]["ts"]
+        session_id = await approve_when_asked(stage, root_ts, clicks=2)
+        await wait_settled(stage, session_id, root_ts)
+        out = examine(stage, session_id, root_ts)
+        out.faults = 2
+        roots = [m for m in stage.slack.messages(ONCALL) if m.get("subtype") != "thread_broadcast"]
+        extra = len(roots) - 1
+        out.duplicated += extra
+        if extra:
+            out.notes.append(f"{extra} extra incidents opened by a redelivered alert")
+        return [out]
+    finally:
+        await bot.stop()
+        await stop_stage(stage)
+
+
+async def racing_clicks(tmp: Path) -> list[Outcome]:
+    """Six clicks race on one card: approvers approving and rejecting, and a non-approver."""
+    stage = await start_stage(tmp / "race")
+    bot = await in_process_bot(stage)
+    try:
+        root_ts = await open_incident(stage)
+        await stage.slack.wait_for(lambda s: _pending_card(stage, root_ts) is not None, timeout=60)
+        card = _pending_card(stage, root_ts)
+        clicks = [(APPROVER, ActionId.APPROVE)] * 3 + [(APPROVER, ActionId.REJECT)] * 2 + [(OTHER, ActionId.APPROVE)]
+        await asyncio.gather(*(stage.slack.click(u, ONCALL, card["ts"], a) for u, a in clicks))
+        session_id = _session_of(stage, root_ts)
+        await wait_settled(stage, session_id, root_ts)
+        out = examine(stage, session_id, root_ts)
+        out.faults = len(clicks) - 1
+        return [out]
+    finally:
+        await bot.stop()
+        await stop_stage(stage)
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "stream cut every N events": stream_cuts,
+    "SIGKILL and restart": sigkill,
+    "Slack 429 burst": slack_429s,
+    "envelopes delivered twice": redelivery,
+    "clicks race": racing_clicks,
+}
+
+
+async def run_all(names: list[str] | None = None) -> dict[str, list[Outcome]]:
+    """Run the scenarios (all by default) in temporary folders."""
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="incident-bot-faults-") as tmp:
+        for name, scenario in SCENARIOS.items():
+            if names and name not in names:
+                continue
+            results[name] = await scenario(Path(tmp) / name.replace(" ", "-"))
+    return results

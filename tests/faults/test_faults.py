@@ -1,0 +1,28 @@
+"""Under every injected fault: no agent message lost or repeated, one result per tool call, no merge without
+approval, and no button left live on a decided or dead card."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.faults.scenarios import SCENARIOS
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "ANTHROPIC_")):
+            monkeypatch.delenv(name, raising=False)
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(var, "")
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+async def test_nothing_lost_nothing_twice(name, tmp_path):
+    outcomes = await SCENARIOS[name](tmp_path)
+    assert outcomes, "the scenario ran no incident"
+    assert sum(o.faults for o in outcomes) > 0, "no fault was injected"
+    for o in outcomes:
+        assert o.clean, o
