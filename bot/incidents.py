@@ -17,7 +17,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.views import IncidentStatus
 from bot.agents.evidence import Evidence, load_evidence
 from bot.agents.provision import Provisioned, provision, upload_evidence
-from bot.agents.pull_requests import LocalPullRequests
+from bot.agents.github_prs import GitHubPullRequests
+from bot.agents.pull_requests import LocalPullRequests, PullRequestStore
 from bot.agents.tools import IncidentTools
 from bot.run.deadlines import ApprovalPolicy
 from bot.run.incident import IncidentRun, SlackThread
@@ -59,6 +60,13 @@ def first_message(*, text: str, source: str, opened_by: str | None, alert: dict[
     )
 
 
+def pull_request_store(settings: Settings) -> PullRequestStore:
+    """GitHub when GITHUB_TOKEN and GITHUB_REPO are set, else a local git repository per incident."""
+    if settings.github_token and settings.github_repo:
+        return GitHubPullRequests(token=settings.github_token, repo=settings.github_repo, api_url=settings.github_api_url)
+    return LocalPullRequests(settings.work_dir / "repos")
+
+
 class IncidentManager:
     """Registry of incidents this bot follows, keyed by session id and by Slack thread."""
 
@@ -67,7 +75,7 @@ class IncidentManager:
         self.slack = slack
         self.anthropic = anthropic
         self.pacer = ChannelPacer(settings.slack_posts_per_second)
-        self.prs = LocalPullRequests(settings.work_dir / "repos")
+        self.prs: PullRequestStore = pull_request_store(settings)
         self.runs: dict[str, IncidentRun] = {}
         self._by_thread: dict[tuple[str, str], str] = {}
         self._provisioned: Provisioned | None = None
@@ -271,3 +279,5 @@ class IncidentManager:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await asyncio.gather(*(run.stop() for run in self.runs.values()), return_exceptions=True)
+        if isinstance(self.prs, GitHubPullRequests):
+            await self.prs.close()

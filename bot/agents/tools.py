@@ -7,7 +7,7 @@ import logging
 from typing import Any, NamedTuple
 
 from bot.agents.evidence import Evidence
-from bot.agents.pull_requests import GitError, LocalPullRequests
+from bot.agents.pull_requests import GitError, PullRequestStore
 from bot.run.state import IncidentState, ToolCall
 
 __all__ = ["ToolAnswer", "IncidentTools"]
@@ -38,7 +38,7 @@ def _as_int(value: object) -> int | None:
 class IncidentTools:
     """Answers one incident's custom tool calls. request_approval is answered by a person, not here."""
 
-    def __init__(self, *, evidence: Evidence, prs: LocalPullRequests, session_id: str) -> None:
+    def __init__(self, *, evidence: Evidence, prs: PullRequestStore, session_id: str) -> None:
         self.evidence = evidence
         self.prs = prs
         self.session_id = session_id
@@ -82,7 +82,9 @@ class IncidentTools:
             await self.prs.ensure_repo(self.session_id, self.evidence.repo_dir)
             pr = await self.prs.open(self.session_id, title=title, body=body, diff=diff, tool_use_id=call.id)
         except GitError as exc:
-            return _error(f"the diff does not apply to the repository: {exc}")
+            if "apply" in str(exc).lower():
+                return _error(f"the diff does not apply to the repository: {exc}")
+            return _error(f"could not open the pull request: {exc}")
         return _ok({"pr_number": pr.number, "url": pr.url, "diff_sha256": pr.diff_sha256})
 
     def _check_approval_request(self, call: ToolCall, state: IncidentState) -> ToolAnswer | None:
@@ -104,10 +106,14 @@ class IncidentTools:
                 f"refused: PR #{number} has not been approved by a human ({outcome}). "
                 "Call request_approval and merge only after the decision is approved."
             )
-        info = await self.prs.info(self.session_id, number)
+        try:
+            info = await self.prs.info(self.session_id, number)
+            merged = info is not None and await self.prs.is_merged(self.session_id, number)
+        except GitError as exc:
+            return _error(f"could not read pull request #{number}: {exc}")
         if info is None:
             return _error(f"pull request #{number} no longer exists")
-        if await self.prs.is_merged(self.session_id, number):
+        if merged:
             return _ok({"merged": True, "pr_number": number, "already_merged": True})
         if info.diff_sha256 != approval.diff_sha256:
             return _error(
