@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-__all__ = ["ActionId", "ButtonValue", "InvalidButtonValue", "decode_button_value", "encode_button_value"]
+__all__ = ["ActionId", "CallbackId", "ButtonValue", "InvalidButtonValue", "decode_button_value", "encode_button_value"]
 
 
 class ActionId(StrEnum):
@@ -14,6 +14,14 @@ class ActionId(StrEnum):
     REJECT = "incident_reject"
     ALLOW = "incident_tool_allow"
     DENY = "incident_tool_deny"
+    STOP = "incident_stop"
+
+
+class CallbackId(StrEnum):
+    """Modal callback ids."""
+
+    REJECT_REASON = "incident_reject_reason"
+    DENY_REASON = "incident_deny_reason"
 
 
 class ButtonValue(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from blocks import _kit as kit
+from blocks.ids import ActionId, ButtonValue
 from blocks.message import Message
 from blocks.text import escape, mrkdwn_from_markdown, one_line, truncate
 from blocks.views import Decision, IncidentStatus, IncidentView
@@ -83,6 +84,8 @@ def root_message(view: IncidentView, *, now: datetime) -> Message:
         blocks.append(kit.section(f"*Pull request:* {_pr_line(view)}"))
     if view.decision is not None:
         blocks.append(kit.section(f"*Decision:* {_decision_line(view.decision)}"))
+    if view.stopped_by:
+        blocks.append(kit.section(f":octagonal_sign: *Stopped* by {kit.who(view.stopped_by)}"))
     if view.final_summary:
         blocks.append(kit.section("*Summary*"))
         summary = mrkdwn_from_markdown(escape(view.final_summary))
@@ -96,5 +99,11 @@ def root_message(view: IncidentView, *, now: datetime) -> Message:
         footer.append(f"Updated {kit.when(view.updated_at)}")
     if footer:
         blocks.append(kit.context(" · ".join(footer)))
+    if view.stoppable and view.session_id:
+        value = ButtonValue(session_id=view.session_id, tool_use_id="stop")
+        confirm = kit.confirm_dialog(
+            "Stop the agent?", "The agent is interrupted now; pending approvals are cancelled.", ok="Stop", cancel="Keep going"
+        )
+        blocks.append(kit.actions("incident_root_actions", kit.button(":octagonal_sign: Stop", ActionId.STOP, value, style="danger", confirm=confirm)))
     fallback = f"Incident: {truncate(title, 300)} — {_status(view).split(' ', 1)[1]}"
     return Message(text=fallback, blocks=blocks)

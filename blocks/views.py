@@ -61,6 +61,8 @@ class IncidentView:
     status_detail: str = ""  # e.g. the stop reason or error message
     final_summary: str = ""
     updated_at: datetime | None = None
+    stoppable: bool = False  # show a Stop button (approvers only) while the agent can still act
+    stopped_by: str | None = None
 
 
 class StepState(StrEnum):

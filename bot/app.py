@@ -15,9 +15,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.approvers import Approvers
 from bot.decisions import Decisions
 from bot.incidents import IncidentManager
-from bot.listeners import actions, alerts, commands
+from bot.listeners import actions, commands, home, messages
 from bot.settings import Settings
 from bot.slack_retry import RetryAfterHandler
+from bot.webhooks import WebhookServer
 
 __all__ = ["Bot", "build_bot", "slack_client", "anthropic_client"]
 
@@ -49,6 +50,8 @@ class Bot:
     manager: IncidentManager
     decisions: Decisions
     handler: AsyncSocketModeHandler | None = field(default=None)
+    webhooks: WebhookServer | None = field(default=None)
+    webhook_port: int | None = field(default=None)
 
     async def start(self, *, resume: bool = True, connect_timeout: float = 30.0) -> None:
         """Provision, resume live incidents, then connect to Slack over Socket Mode."""
@@ -57,6 +60,16 @@ class Bot:
             resumed = await self.manager.resume_all()
             if resumed:
                 log.info("resumed %d incident(s)", len(resumed))
+        if self.settings.webhook_port is not None:
+            manager = self.manager
+            self.webhooks = WebhookServer(
+                self.settings,
+                on_alert=lambda alert: _spawned(manager, manager.open_from_alert(alert, channel=None, ts=None, person=None)),
+                on_session_event=lambda sid, kind: _spawned(manager, manager.wake(sid, kind)),
+                anthropic=self.anthropic,
+            )
+            port = self.webhook_port = await self.webhooks.start()
+            log.info("webhooks listening on %s:%s", self.settings.webhook_host, port)
         self.handler = AsyncSocketModeHandler(self.app, app_token=self.settings.slack_app_token)
         await asyncio.wait_for(self.handler.connect_async(), connect_timeout)
         log.info("connected to Slack; incidents go to %s", self.settings.oncall_channel)
@@ -66,7 +79,15 @@ class Bot:
         if self.handler is not None:
             await self.handler.close_async()
             self.handler = None
+        if self.webhooks is not None:
+            await self.webhooks.stop()
+            self.webhooks = None
         await self.manager.close()
+
+
+async def _spawned(manager: IncidentManager, coro) -> None:  # type: ignore[no-untyped-def]
+    """Webhook callbacks answer the sender at once; the work runs in a task the manager holds."""
+    manager.spawn(coro, name="webhook")
 
 
 def build_bot(
@@ -81,5 +102,6 @@ def build_bot(
     decisions = Decisions(manager, approvers, self_deny=settings.approval_self_deny)
     commands.register(app, manager)
     actions.register(app, manager, decisions)
-    alerts.register(app, manager)
+    messages.register(app, manager)
+    home.register(app, manager, approvers)
     return Bot(settings, app, slack, anthropic, manager, decisions)

@@ -7,6 +7,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from anthropic import APIError
+
 from blocks.ids import ButtonValue
 from bot.agents.sending import send_once
 from bot.agents.tools import ToolAnswer
@@ -101,6 +103,10 @@ class Decisions:
             if not delivered:
                 return "Someone else decided first. Nothing more was sent."
             run.log.info("approval %s: %s by %s", tool_id, result["decision"], click.user_id)
+            await run.record(
+                str(result["decision"]), who=click.user_id, tool_use_id=tool_id, pr_number=approval.pr_number,
+                diff_sha256=sha or None, outcome=reason,
+            )  # fmt: skip
             return None
 
     async def confirmation(self, click: Click, *, allow: bool, reason: str = "") -> str | None:
@@ -127,4 +133,25 @@ class Decisions:
             if not delivered:
                 return "Someone else decided first. Nothing more was sent."
             await run.apply({"type": "bot.confirmation_decided", "tool_use_id": tool_id, "by": click.user_id})
+            await run.record("allowed" if allow else "denied", who=click.user_id, tool_use_id=tool_id, outcome=reason)
+            return None
+
+    async def stop(self, click: Click) -> str | None:
+        """Interrupt the agent: user.interrupt, pending cards cancelled, who stopped it recorded."""
+        if not await self.approvers.allows(click.user_id):
+            return f"Only approvers can stop the agent ({self.approvers.describe()}). Nothing was sent."
+        run = self.manager.find(click.value.session_id)
+        if run is None or click.channel != run.thread.channel or click.message_ts != run.thread.ts:
+            return "This Stop button does not belong to an incident this bot is following. Nothing was sent."
+        async with run.decision_lock:
+            if run.state.stopped_by is not None or not run.state.stoppable:
+                return "The agent is not running any more; there is nothing to stop."
+            try:  # so that a restarted bot still knows who stopped it
+                await run.client.beta.sessions.update(run.session_id, metadata={"stopped_by": click.user_id})
+            except APIError as exc:
+                run.log.warning("could not record who stopped the session: %s", exc)
+            await run.client.beta.sessions.events.send(run.session_id, events=[{"type": "user.interrupt"}])
+            await run.apply({"type": "bot.stop_requested", "by": click.user_id})
+            await run.record("stopped", who=click.user_id)
+            run.log.info("stopped by %s", click.user_id)
             return None

@@ -82,6 +82,7 @@ async def start_world(
         "incident_data": incident_dir,
         "work_dir": work_dir,
         "slack_posts_per_second": posts_per_second,
+        "audit_log": work_dir / "audit.jsonl",
     }
     settings = Settings(**{**fields, **overrides})
     bot = build_bot(settings)

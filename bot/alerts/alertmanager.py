@@ -84,8 +84,8 @@ def parse_alertmanager_webhook(body: dict[str, Any]) -> list[Alert]:
     """One Alert for the notification's group when any of its alerts fire; resolved alerts are ignored."""
     if not isinstance(body, dict):
         return []
-    alerts = [a for a in body.get("alerts") or [] if isinstance(a, dict)] if isinstance(body.get("alerts"), list) else []
-    firing = [a for a in alerts if a.get("status") == "firing"]
+    alerts = body.get("alerts") if isinstance(body.get("alerts"), list) else []
+    firing = [a for a in alerts if isinstance(a, dict) and a.get("status") == "firing"]
     if not firing:
         return []
     group, common = _str_map(body.get("groupLabels")), _str_map(body.get("commonLabels"))
@@ -95,7 +95,7 @@ def parse_alertmanager_webhook(body: dict[str, Any]) -> list[Alert]:
     alertname = labels.get("alertname") or group.get("alertname") or first_labels.get("alertname", "")
     # the same title as Alertmanager's default Slack and email templates
     group_values = " ".join(v for _, v in sorted(group.items())) or alertname
-    extra = " ".join(v for k, v in sorted(common.items()) if k not in group)
+    extra = " ".join(v for k, v in sorted(common.items()) if k not in (group or {"alertname"}))
     title = f"[FIRING:{len(firing)}] {group_values}" + (f" ({extra})" if extra else "")
     summary = annotations.get("summary") or first_notes.get("summary", "")
     description = annotations.get("description") or first_notes.get("description", "")
@@ -104,7 +104,8 @@ def parse_alertmanager_webhook(body: dict[str, Any]) -> list[Alert]:
     link = f"{external.rstrip('/')}/#/alerts?receiver={quote(receiver)}" if external else ""
     link = link or str(firing[0].get("generatorURL") or "")
     group_key = str(body.get("groupKey") or "")
-    key = group_key or str(firing[0].get("fingerprint") or "") or f"{alertname}:{title_key(str(sorted(labels.items())))}"
+    fingerprint = str(firing[0].get("fingerprint") or "")
+    key = group_key or fingerprint or f"{alertname}:{title_key(str(sorted(labels.items())))}"
     lines = [title, summary, description]
     for alert in firing[:_MAX_WEBHOOK_ALERTS]:
         pairs = ", ".join(f"{k}={v}" for k, v in sorted(_str_map(alert.get("labels")).items()))

@@ -14,9 +14,10 @@ _HOST = re.compile(r"^https?://[^/]*(datadoghq\.(com|eu)|ddog-gov\.com|datadog\.
 _MONITOR_URL = re.compile(r"/monitors/(\d{1,20})")
 _MONITOR_TEXT = re.compile(r"(?:#|\bmonitor(?:\s+id)?\W{0,3})(\d{4,20})\b", re.I)
 _PRIORITY = re.compile(r"\[(P[1-5])\]")
-_STATE = re.compile(r"^\W*(?:\[P[1-5]\]\s*)?\[?(Re-?Triggered|Triggered|Recovered|Warn(?:ing)?|Alert|No Data|Re-?notify)\b", re.I)
+_STATE = re.compile(
+    r"^\W*(?:\[P[1-5]\]\s*)?\[?(Re-?Triggered|Triggered|Recovered|Warn(?:ing)?|Alert|No Data|Re-?notify)\b", re.I
+)
 _SCOPE_BRACES = re.compile(r"\bon\s+\{([^}]{1,1000})\}")
-_SCOPE_TAIL = re.compile(r"\son\s+([^\s{}][^{}]{0,1000}?)\s*$")
 _SCOPE_TAG = re.compile(r"[\w.\-/]{1,100}:[^\s,]{1,200}")
 _TAG = re.compile(r"([A-Za-z][\w.\-/]{0,99}):([^\s,]{1,200})")
 _TAGS_LINE = re.compile(r"^\W*tags\W*[:=]\s*(.+)$", re.I | re.M)
@@ -33,8 +34,8 @@ def _scope(headline: str) -> str:
     braces = _SCOPE_BRACES.search(headline)
     if braces:
         return braces.group(1)
-    tail = _SCOPE_TAIL.search(headline)
-    parts = [p.strip() for p in tail.group(1).split(",")] if tail else []
+    at = headline.rfind(" on ")
+    parts = [p.strip() for p in headline[at + 4 :].split(",")] if at >= 0 else []
     return ",".join(parts) if parts and all(_SCOPE_TAG.fullmatch(p) for p in parts) else ""
 
 

@@ -12,7 +12,9 @@ __all__ = ["StatusTitle", "parse_status_title", "parse_label_lists", "service_fr
 _STATUS_TITLE = re.compile(r"\s*\[(FIRING|RESOLVED)(?::(\d{1,6}))?(?:,\s*RESOLVED:\d{1,6})?\]\s*(.*)", re.I | re.S)
 _SECTION = re.compile(r"\W*(labels|details|annotations)\W*", re.I)
 _BULLET = re.compile(r"\s*[-•·▪*]\s+\*?`?([A-Za-z_][A-Za-z0-9_]{0,99})`?\*?\s*(?:=|:)\s*\*?\s*(.*)")
-_SERVICE_LABELS = ("service", "service_name", "app", "app_kubernetes_io_name", "application", "container", "deployment", "job")
+_SERVICE_LABELS = (
+    "service", "service_name", "app", "app_kubernetes_io_name", "application", "container", "deployment", "job",
+)  # fmt: skip
 _EXPORTERS = ("kube-state-metrics", "node-exporter", "blackbox", "prometheus", "cadvisor", "kubelet", "pushgateway")
 _SEVERITIES = ("critical", "page", "error", "high", "major", "warning", "warn", "minor", "medium", "low", "info", "none")
 

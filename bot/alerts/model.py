@@ -73,14 +73,17 @@ def make_alert(
     source_link: str = "",
     dedupe_key: str = "",
 ) -> Alert:
-    """An Alert with its text cut to MAX_ALERT_TEXT, a clipped title, and a title hash when no key is known."""
+    """An Alert with text cut to MAX_ALERT_TEXT, a short title, a bounded payload, and a title hash if no key is known."""
     text = full_text[:MAX_ALERT_TEXT] or "(an alert with no readable text)"
     title = clip_title(title) or "Alert"
+    shown = bounded(payload) if payload is not None else None
+    if shown is not None and "text" in shown:
+        shown["text"] = text  # the agent sees the payload instead of the text: give it all of the text it may see
     return Alert(
         title=title,
         text=text,
         source=source,
-        payload=bounded(payload) if payload is not None else None,
+        payload=shown,
         original_size=len(full_text),
         service=" ".join(service.split())[:200],
         severity=" ".join(severity.split())[:50],

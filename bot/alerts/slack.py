@@ -13,7 +13,7 @@ __all__ = ["Link", "SlackMessage", "clean", "read_message"]
 _LINK = re.compile(r"<(https?://[^|<>\s]{1,2000})(?:\|([^>]{0,500}))?>")
 _BARE_URL = re.compile(r"(?<![<|\w])https?://[^\s<>|\"'`]{1,2000}")
 _EMOJI = re.compile(r"(^|\s):[a-z][a-z0-9_+-]{0,40}:(?=\s|$)")
-_FIELD = re.compile(r"\s*\*?([^*:\n]{1,60}?)\s*:\*?\s*(.*)", re.DOTALL)
+_FIELD = re.compile(r"\s*\*?([^*:\n<>]{1,60}?)\s*:\*?\s*(.*)", re.DOTALL)
 _MAX_LINKS, _MAX_FIELDS = 100, 100
 
 
@@ -148,8 +148,9 @@ def _fields(event: dict[str, Any]) -> dict[str, str]:
 
 def _headline(event: dict[str, Any], body: str) -> tuple[str, str]:
     for att in _list(event.get("attachments")):
-        if isinstance(att, dict) and att.get("title"):
-            return clean(_text(att["title"])[:2000]), _text(att.get("title_link")).replace("&amp;", "&")
+        title = clean(_text(att.get("title"))[:2000]) if isinstance(att, dict) else ""
+        if title:
+            return title, _text(att.get("title_link")).replace("&amp;", "&")
     blocks = [b for a in _list(event.get("attachments")) if isinstance(a, dict) for b in _list(a.get("blocks"))]
     for part in _block_texts(blocks + _list(event.get("blocks"))) + [body]:
         line = next((ln for ln in part[:2000].splitlines() if clean(ln)), "")

@@ -1,15 +1,17 @@
-"""Approve/Reject and Allow/Deny buttons: ack at once, then decide in a task the manager holds."""
+"""Buttons and modals: Approve, Reject (with a reason), Allow, Deny (with a reason), Stop. Ack first, decide after."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from pydantic import ValidationError
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from blocks.ids import ActionId, InvalidButtonValue, decode_button_value
+from blocks.ids import ActionId, CallbackId, InvalidButtonValue, decode_button_value
+from blocks.modals import read_reason_modal, reason_modal
 from bot.decisions import Click, Decisions
 from bot.incidents import IncidentManager
 
@@ -18,14 +20,11 @@ __all__ = ["register"]
 log = logging.getLogger(__name__)
 
 
-async def _tell(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
-    container = body.get("container") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    user = (body.get("user") or {}).get("id")
+async def _tell(client: AsyncWebClient, *, channel: str | None, user: str | None, text: str, thread_ts: str | None) -> None:
     if not channel or not user:
         return
     try:
-        await client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=container.get("thread_ts"))
+        await client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=thread_ts)
     except SlackApiError as exc:
         log.warning("could not tell %s: %s", user, exc.response.get("error"))
 
@@ -42,35 +41,87 @@ def _click(body: dict[str, Any]) -> Click:
     )
 
 
+async def _decide(decisions: Decisions, action: ActionId, click: Click, reason: str = "") -> str | None:
+    """Run one decision; an unexpected failure becomes a refusal the clicker sees."""
+    try:
+        match action:
+            case ActionId.APPROVE | ActionId.REJECT:
+                return await decisions.approval(click, approved=action is ActionId.APPROVE, reason=reason)
+            case ActionId.ALLOW | ActionId.DENY:
+                return await decisions.confirmation(click, allow=action is ActionId.ALLOW, reason=reason)
+            case ActionId.STOP:
+                return await decisions.stop(click)
+    except Exception as exc:
+        log.exception("could not deliver %s from %s", action, click.user_id)
+        return f"Your decision could not be delivered to the agent ({type(exc).__name__}); try again."
+    return None
+
+
 def register(app: AsyncApp, manager: IncidentManager, decisions: Decisions) -> None:
-    """Listen for the decision buttons."""
+    """Listen for the decision buttons and the reason modals."""
 
-    def handler(action_id: ActionId):
-        async def on_click(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+    def on_button(action: ActionId):
+        async def handler(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
             await ack()
-            manager.spawn(_decide(action_id, body, client), name=f"click:{action_id}")
+            container = body.get("container") or {}
+            where = {
+                "channel": container.get("channel_id") or (body.get("channel") or {}).get("id"),
+                "user": (body.get("user") or {}).get("id"),
+                "thread_ts": container.get("thread_ts"),
+            }
+            try:
+                click = _click(body)
+            except InvalidButtonValue:
+                log.warning("refused a click with a value that is not ours: %r", body.get("actions"))
+                await _tell(client, text="This button is not one of incident-bot's. Nothing was sent.", **where)
+                return
+            if action in (ActionId.REJECT, ActionId.DENY) and await decisions.approvers.allows(click.user_id):
+                if await _open_reason(client, body, click, action):
+                    return  # the decision comes with the modal's submission
+            manager.spawn(_finish(client, action, click, where), name=f"click:{action}")
 
-        return on_click
+        return handler
 
-    async def _decide(action_id: ActionId, body: dict[str, Any], client: AsyncWebClient) -> None:
+    async def _open_reason(client: AsyncWebClient, body: dict[str, Any], click: Click, action: ActionId) -> bool:
+        callback = CallbackId.REJECT_REASON if action is ActionId.REJECT else CallbackId.DENY_REASON
+        run = manager.find(click.value.session_id)
+        subject = f"Incident: {run.state.title}" if run else "This incident"
+        if click.value.pr_number is not None:
+            subject += f"\nPR #{click.value.pr_number}"
+        view = reason_modal(
+            callback, click.value, channel=click.channel, message_ts=click.message_ts, thread_ts=click.thread_ts,
+            subject=subject,
+        )  # fmt: skip
         try:
-            click = _click(body)
-        except InvalidButtonValue:
-            log.warning("refused a click with a value that is not ours: %r", body.get("actions"))
-            await _tell(client, body, "This button is not one of incident-bot's. Nothing was sent.")
-            return
-        try:
-            match action_id:
-                case ActionId.APPROVE | ActionId.REJECT:
-                    refusal = await decisions.approval(click, approved=action_id is ActionId.APPROVE)
-                case _:
-                    refusal = await decisions.confirmation(click, allow=action_id is ActionId.ALLOW)
-        except Exception as exc:
-            log.exception("could not deliver %s from %s", action_id, click.user_id)
-            refusal = f"Your decision could not be delivered to the agent ({type(exc).__name__}); try again."
+            await client.views_open(trigger_id=body["trigger_id"], view=view)
+            return True
+        except (SlackApiError, KeyError) as exc:
+            # An expired trigger must not swallow the click: decide now, without a reason.
+            log.warning("could not open the reason modal (%s); deciding without a reason", exc)
+            return False
+
+    async def _finish(client: AsyncWebClient, action: ActionId, click: Click, where: dict, reason: str = "") -> None:
+        refusal = await _decide(decisions, action, click, reason)
         if refusal:
-            log.info("refused %s from %s: %s", action_id, click.user_id, refusal)
-            await _tell(client, body, refusal)
+            log.info("refused %s from %s: %s", action, click.user_id, refusal)
+            await _tell(client, text=refusal, **where)
 
-    for action_id in ActionId:
-        app.action(action_id.value)(handler(action_id))
+    def on_reason(action: ActionId):
+        async def handler(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient) -> None:
+            await ack()
+            user = str((body.get("user") or {}).get("id", ""))
+            try:
+                value, meta, reason = read_reason_modal(view)
+            except (ValueError, ValidationError):
+                log.warning("refused a reason modal whose metadata is not ours")
+                return
+            click = Click(user, value, str(meta.get("channel") or ""), str(meta.get("message_ts") or ""), meta.get("thread_ts"))
+            where = {"channel": click.channel, "user": user, "thread_ts": click.thread_ts}
+            manager.spawn(_finish(client, action, click, where, reason), name=f"reason:{action}")
+
+        return handler
+
+    for action in ActionId:
+        app.action(action.value)(on_button(action))
+    app.view(CallbackId.REJECT_REASON.value)(on_reason(ActionId.REJECT))
+    app.view(CallbackId.DENY_REASON.value)(on_reason(ActionId.DENY))

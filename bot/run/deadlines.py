@@ -38,7 +38,10 @@ async def _sleep_until(at: datetime) -> None:
 
 def _pending(run: IncidentRun, tool_id: str) -> bool:
     call = run.state.tools.get(tool_id)
-    return call is not None and not call.answered and tool_id not in run.decided and not run.state.finished
+    approval = run.state.approvals.get(tool_id)
+    if call is None or approval is None or approval.note:  # cancelled by a stop or the session's end
+        return False
+    return not call.answered and tool_id not in run.decided and not run.state.finished
 
 
 async def watch_approval(run: IncidentRun, tool_id: str, policy: ApprovalPolicy) -> None:
@@ -76,4 +79,5 @@ async def watch_approval(run: IncidentRun, tool_id: str, policy: ApprovalPolicy)
         }
         run.decided[tool_id] = "timeout"
         await run.send_result(tool_id, ToolAnswer(json.dumps(result)))
+        await run.record("expired", who=None, tool_use_id=tool_id, pr_number=approval.pr_number, outcome=result["reason"])
         run.log.info("approval %s expired after %s", tool_id, _minutes(policy.timeout))

@@ -171,20 +171,17 @@ def _on_error(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
     return replace(state, items=state.items + (item,), status_detail=f"{view.error_type}: {view.message}"[:300])
 
 
+def _cancel_pending(state: IncidentState, note: str) -> IncidentState:
+    """Cards still waiting for a person can no longer be decided."""
+    approvals = {k: (a if a.decision or a.note else replace(a, note=note)) for k, a in state.approvals.items()}
+    confs = {k: (c if c.result or c.note else replace(c, note=note)) for k, c in state.confirmations.items()}
+    return replace(state, approvals=approvals, confirmations=confs)
+
+
 def _end(state: IncidentState, detail: str) -> IncidentState:
     """The session is gone: pending cards can no longer be decided."""
-    approvals = {
-        k: (a if a.decision else replace(a, note=detail)) for k, a in state.approvals.items()
-    }
-    confs = {k: (c if c.result else replace(c, note=detail)) for k, c in state.confirmations.items()}
-    return replace(
-        state,
-        status=IncidentStatus.TERMINATED,
-        status_detail=detail,
-        approvals=approvals,
-        confirmations=confs,
-        pending_ids=(),
-    )
+    state = _cancel_pending(state, detail)
+    return replace(state, status=IncidentStatus.TERMINATED, status_detail=detail, pending_ids=())
 
 
 def reduce(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
@@ -229,12 +226,25 @@ def reduce(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
             return _on_custom_result(state, ev, at)
         case "user.tool_confirmation":
             return _on_confirmation(state, ev)
+        case "bot.stop_requested":  # local: a person pressed Stop (the API event does not say who)
+            by = str(ev.get("by") or "") or None
+            return _cancel_pending(replace(state, stopped_by=by, status_detail=""), "stopped by a person")
+        case "user.message":
+            queued = state.queued_messages
+            if ev.get("processed_at") is None:
+                return replace(state, queued_messages=queued | {str(ev.get("id"))})
+            return replace(state, queued_messages=queued - {str(ev.get("id"))})
         case "bot.confirmation_decided":  # local: who allowed/denied (the API event does not say)
             conf = state.confirmations.get(str(ev.get("tool_use_id", "")))
             if conf is None:
                 return state
             conf = replace(conf, decided_by=str(ev.get("by") or "") or None)
             return replace(state, confirmations=_put(state.confirmations, conf.tool_use_id, conf))
+        case "bot.notice":  # local: a note from the bot itself (e.g. another alert joined this incident)
+            key = f"notice:{ev.get('id')}"
+            if any(i.key == key for i in state.items):
+                return state
+            return replace(state, items=state.items + (ThreadItem(key=key, kind="notice", text=str(ev.get("text", ""))),))
         case "bot.approval_reminder":  # local: the bot re-notified approvers about a pending approval
             item = ThreadItem(
                 key=f"reminder:{ev.get('tool_use_id')}",
@@ -248,8 +258,7 @@ def reduce(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
         case "user.interrupt":
             return replace(state, status_detail="stop requested")
         case (
-            "user.message"
-            | "agent.thinking"
+            "agent.thinking"
             | "span.model_request_start"
             | "span.model_request_end"
             | "agent.thread_context_compacted"

@@ -71,8 +71,10 @@ def render_root(state: IncidentState, *, console_url: str = "") -> Message:
         pr_url=latest.url if latest else None,
         decision=decided[-1] if decided else None,
         status_detail=state.status_detail,
-        final_summary=state.last_message if state.status is IncidentStatus.IDLE else "",
+        final_summary=state.last_message if state.status in (IncidentStatus.IDLE, IncidentStatus.STOPPED) else "",
         updated_at=state.updated_at,
+        stoppable=state.stoppable,
+        stopped_by=state.stopped_by,
     )
     msg = root_message(view, now=state.updated_at or state.started_at)
     return Message(text=redact(msg.text), blocks=redact_blocks(msg.blocks))

@@ -116,15 +116,24 @@ class IncidentState:
     updated_at: datetime | None = None
     event_count: int = 0
     unknown_types: frozenset[str] = frozenset()
+    queued_messages: frozenset[str] = frozenset()  # user.message ids sent but not yet taken up by a turn
 
     @property
     def finished(self) -> bool:
         """True when the session can produce nothing more without new input from us."""
         if self.status is IncidentStatus.TERMINATED:
             return True
-        return self.status in (IncidentStatus.IDLE, IncidentStatus.FAILED, IncidentStatus.STOPPED) and not any(
-            not t.answered for t in self.tools.values() if t.custom
-        )
+        if self.queued_messages:
+            return False
+        ended = self.status in (IncidentStatus.IDLE, IncidentStatus.FAILED, IncidentStatus.STOPPED)
+        # After a stop, calls the interrupted turn left unanswered no longer hold the incident open.
+        return ended and (self.stopped_by is not None or not any(not t.answered for t in self.tools.values() if t.custom))
+
+    @property
+    def stoppable(self) -> bool:
+        """The agent can still act, so a Stop button makes sense."""
+        live = (IncidentStatus.OPENING, IncidentStatus.RUNNING, IncidentStatus.WAITING, IncidentStatus.RESCHEDULING)
+        return bool(self.session_id) and self.status in live and self.stopped_by is None
 
     @property
     def latest_pr(self) -> PullRequest | None:

@@ -21,8 +21,8 @@ class _Loose(BaseModel):
 
 
 class PagerDutyEvent(_Loose):
-    id: str = Field(min_length=1)
-    event_type: str
+    id: str = Field(min_length=1, max_length=200)
+    event_type: str = Field(max_length=200)
     data: dict[str, Any] | None = None
 
 
@@ -46,8 +46,8 @@ class AlertmanagerBody(_Loose):
 
 
 class AnthropicData(_Loose):
-    type: str = Field(min_length=1)
-    id: str = Field(min_length=1)
+    type: str = Field(min_length=1, max_length=200)
+    id: str = Field(min_length=1, max_length=200)
 
 
 class AnthropicBody(_Loose):

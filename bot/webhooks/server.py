@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 from anthropic import AsyncAnthropic
-from standardwebhooks import Webhook, WebhookVerificationError
 
 from bot.alerts import Alert, parse_alertmanager_webhook, parse_pagerduty_webhook
 from bot.settings import Settings
@@ -28,8 +27,21 @@ def _answer(code: int, /, **fields: object) -> web.Response:
     return web.json_response(fields, status=code)
 
 
+def _standard_webhooks(secret: str) -> type[Exception]:
+    """Check that the signing secret is usable; return the error class a failed verification raises."""
+    try:  # the SDK's unwrap() needs it too: it comes with `anthropic[webhooks]`
+        from standardwebhooks import Webhook, WebhookVerificationError
+    except ImportError as exc:
+        raise RuntimeError("ANTHROPIC_WEBHOOK_SECRET needs `pip install 'anthropic[webhooks]'`") from exc
+    try:
+        Webhook(secret)
+    except Exception:  # the original error could quote the secret: say only what is wrong
+        raise ValueError("ANTHROPIC_WEBHOOK_SECRET is not a valid whsec_… signing secret") from None
+    return WebhookVerificationError
+
+
 class WebhookServer:
-    """aiohttp routes for /webhooks/{pagerduty,alertmanager,anthropic} and /healthz; a route is on when its secret is set."""
+    """Routes /webhooks/{pagerduty,alertmanager,anthropic} and /healthz; a route is on when its secret is set."""
 
     def __init__(
         self,
@@ -48,12 +60,17 @@ class WebhookServer:
         self._pagerduty_ids = RecentIds()
         self._anthropic_ids = RecentIds()
         self._unknown_types: set[str] = set()
+        self._bad_signature: type[Exception] = ValueError  # standardwebhooks' error class, once start() loaded it
 
     def routes(self) -> list[str]:
         """The webhook paths that are on (their secret or token is configured)."""
         s = self.settings
-        on = {"pagerduty": s.pagerduty_webhook_secret, "alertmanager": s.alertmanager_token, "anthropic": s.anthropic_webhook_secret}
-        return [f"/webhooks/{name}" for name, secret in on.items() if secret]
+        secrets = (
+            ("pagerduty", s.pagerduty_webhook_secret),
+            ("alertmanager", s.alertmanager_token),
+            ("anthropic", s.anthropic_webhook_secret),
+        )
+        return [f"/webhooks/{name}" for name, secret in secrets if secret]
 
     async def start(self) -> int:
         """Listen on settings.webhook_host:webhook_port (0 picks a free port); return the bound port."""
@@ -62,10 +79,7 @@ class WebhookServer:
         if self.settings.webhook_port is None:
             raise ValueError("WEBHOOK_PORT is not set, so the webhook server is off")
         if self.settings.anthropic_webhook_secret:
-            try:
-                Webhook(self.settings.anthropic_webhook_secret)
-            except Exception:  # the original error could quote the secret: say only what is wrong
-                raise ValueError("ANTHROPIC_WEBHOOK_SECRET is not a valid whsec_… signing secret") from None
+            self._bad_signature = _standard_webhooks(self.settings.anthropic_webhook_secret)
             if self._anthropic is None:
                 self._anthropic = AsyncAnthropic(
                     api_key=self.settings.anthropic_api_key or "unused", base_url=self.settings.anthropic_base_url
@@ -74,7 +88,7 @@ class WebhookServer:
         app = web.Application(client_max_size=MAX_BODY)
         app.router.add_get("/healthz", self._healthz)
         handlers = {"/webhooks/pagerduty": self._pagerduty, "/webhooks/alertmanager": self._alertmanager,
-                    "/webhooks/anthropic": self._anthropic_event}  # fmt: skip
+                    "/webhooks/anthropic": self._managed_agents}  # fmt: skip
         for path in self.routes():
             app.router.add_post(path, handlers[path])
         runner = web.AppRunner(app)
@@ -83,6 +97,7 @@ class WebhookServer:
             await web.TCPSite(runner, self.settings.webhook_host, self.settings.webhook_port).start()
         except BaseException:
             await runner.cleanup()
+            await self._close_client()
             raise
         self._runner = runner
         port = int(runner.addresses[0][1])
@@ -95,6 +110,9 @@ class WebhookServer:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+        await self._close_client()
+
+    async def _close_client(self) -> None:
         if self._owns_anthropic and self._anthropic is not None:
             await self._anthropic.close()
             self._anthropic, self._owns_anthropic = None, False
@@ -137,7 +155,7 @@ class WebhookServer:
             return _answer(202, status="ignored")
         return await self._deliver(alerts, "alertmanager", forget=lambda: None)
 
-    async def _anthropic_event(self, request: web.Request) -> web.Response:
+    async def _managed_agents(self, request: web.Request) -> web.Response:
         raw = await request.read()
         try:
             text = raw.decode("utf-8")
@@ -149,7 +167,7 @@ class WebhookServer:
             self._anthropic.beta.webhooks.unwrap(text, headers=headers, key=self.settings.anthropic_webhook_secret)
         except json.JSONDecodeError:  # only raised once the signature matched
             return _answer(400, error="body is not JSON")
-        except (WebhookVerificationError, ValueError, TypeError):  # also a malformed webhook-signature header
+        except (self._bad_signature, ValueError, TypeError):  # also a malformed webhook-signature header
             log.warning("anthropic webhook refused: missing, stale or wrong signature")
             return _answer(401, error="bad signature")
         try:
@@ -181,5 +199,6 @@ class WebhookServer:
             forget()  # the sender retries on 5xx; let that retry through
             log.exception("opening an incident for a %s webhook failed", source)
             return _answer(500, error="could not open an incident")
-        log.info("%s webhook: %d alert(s) handed on (%s)", source, len(alerts), ", ".join(a.dedupe_key for a in alerts)[:300])
+        keys = ", ".join(a.dedupe_key for a in alerts)[:300]
+        log.info("%s webhook: %d alert(s) handed on (%s)", source, len(alerts), keys)
         return _answer(202, status="accepted", alerts=len(alerts))

@@ -113,6 +113,21 @@ def test_an_unknown_integration_falls_back_to_text() -> None:
     assert (alert.source, alert.title, alert.payload) == ("text", "deployed checkout v42", None)
 
 
+def test_older_pagerduty_message_shapes() -> None:
+    attachment = {"subtype": "bot_message", "bot_id": "B1", "username": "PagerDuty", "attachments": [{
+        "title": "#2214: checkout 5xx above 5%", "title_link": "https://acme.pagerduty.com/incidents/PABC123",
+        "fields": [{"title": "Status", "value": "Triggered"}, {"title": "Urgency", "value": "high"},
+                   {"title": "Service", "value": "<https://acme.pagerduty.com/services/P1|checkout>"}]}]}  # fmt: skip
+    alert = parse_alert_message(attachment)
+    assert (alert.source, alert.title, alert.service, alert.severity) == ("pagerduty", "checkout 5xx above 5%", "checkout", "high")
+    assert alert.dedupe_key == "pagerduty:PABC123"
+    text_only = {"bot_id": "B1", "bot_profile": {"name": "PagerDuty"},
+                 "text": "Triggered <https://acme.pagerduty.com/incidents/Q9|#77 payments latency> on "
+                 "<https://acme.pagerduty.com/services/P2|payments>"}  # fmt: skip
+    alert = parse_alert_message(text_only)
+    assert (alert.title, alert.service, alert.dedupe_key) == ("payments latency", "payments", "pagerduty:Q9")
+
+
 def test_datadog_scope_in_braces_and_no_monitor_link() -> None:
     event = {"bot_id": "B4", "bot_profile": {"name": "Datadog"},
              "attachments": [{"title": "[P2] [Warn on {service:payments,env:prod}] Payments latency high", "text": "slow"}]}  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import json
 import logging
 import os
@@ -156,6 +157,13 @@ async def test_pagerduty_other_event_types_are_ignored(web: Running) -> None:
 async def test_pagerduty_malformed_body_is_400(web: Running, body: bytes) -> None:
     status, answer = await web.post("/webhooks/pagerduty", body, pd_headers(body))
     assert status == 400 and isinstance(answer["error"], str) and answer["error"]
+    assert web.got.alerts == []
+
+
+async def test_oversized_body_is_refused_unread(web: Running) -> None:
+    body = b"{" + b" " * (2 * 1024 * 1024) + b"}"
+    async with web.http.post(web.url + "/webhooks/pagerduty", data=io.BytesIO(body), headers=pd_headers(body)) as resp:
+        assert resp.status == 413
     assert web.got.alerts == []
 
 

@@ -71,3 +71,12 @@ def sent_events(world: DemoWorld, session_id: str, kind: str) -> list[dict[str, 
 
 def result_json(event: dict[str, Any]) -> dict[str, Any]:
     return json.loads("".join(b.get("text", "") for b in event.get("content", [])))
+
+
+async def reject(world: DemoWorld, user: str, card_ts: str, reason: str = "", *, timeout: float = 30) -> None:
+    """Click Reject, then fill in and submit the reason modal the bot opens."""
+    before = len(world.slack.views.modals(user))
+    await world.slack.click(user, ONCALL, card_ts, ActionId.REJECT)
+    await world.slack.wait_for(lambda s: len(s.views.modals(user)) > before, timeout=timeout)
+    modal = world.slack.views.modals(user)[-1]
+    await world.slack.submit_view(user, modal["id"], {"reason": {"reason_input": {"type": "plain_text_input", "value": reason}}})

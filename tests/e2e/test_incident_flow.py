@@ -12,7 +12,7 @@ from blocks.limits import check_message
 from bot.demo import start_world
 
 from tests.e2e.conftest import BYSTANDER, FIXTURES, ONCALL, YOU
-from tests.e2e.helpers import block_text, buttons, find_card, open_incident, result_json, sent_events, thread, wait_for_card
+from tests.e2e.helpers import block_text, buttons, find_card, open_incident, reject, result_json, sent_events, thread, wait_for_card
 
 TIMEOUT = 60
 
@@ -69,12 +69,15 @@ def _as_message(msg):
 async def test_rejected_fix_is_not_merged(world):
     root_ts, run = await open_incident(world, YOU, "checkout pods keep restarting")
     card = await wait_for_card(world, root_ts)
-    await world.slack.click(YOU, ONCALL, card["ts"], ActionId.REJECT)
+    await reject(world, YOU, card["ts"], "512Mi is too much for this node pool")
     await _finish(run)
     assert not [n for n in run.state.prs if await world.bot.manager.prs.is_merged(run.session_id, n)]
     assert not [c for c in world.agents.requests if c.path.endswith("/events") and "merge_pull_request" in str(c.json)]
     decided = next(m for m in thread(world, root_ts) if m["ts"] == card["ts"])
     assert "Rejected" in block_text(decided) and not buttons(decided)
+    assert "512Mi is too much for this node pool" in block_text(decided)
+    [decision] = [result_json(e) for e in sent_events(world, run.session_id, "user.custom_tool_result") if "decision" in result_json(e)]
+    assert decision["reason"] == "512Mi is too much for this node pool"  # the agent reads why
 
 
 async def test_a_non_approver_click_is_refused_and_sends_nothing(world):
@@ -86,7 +89,11 @@ async def test_a_non_approver_click_is_refused_and_sends_nothing(world):
     assert not [e for e in sent_events(world, run.session_id, "user.custom_tool_result") if "decision" in result_json(e)]
     still = next(m for m in thread(world, root_ts) if m["ts"] == card["ts"])
     assert buttons(still), "the card must stay decidable by an approver"
-    await world.slack.click(YOU, ONCALL, card["ts"], ActionId.REJECT)
+    assert not world.slack.views.modals(BYSTANDER), "a non-approver gets no form either"
+    await world.slack.click(BYSTANDER, ONCALL, card["ts"], ActionId.REJECT)
+    await world.slack.wait_for(lambda s: len(s.ephemerals(BYSTANDER)) >= 2, timeout=TIMEOUT)
+    assert not world.slack.views.modals(BYSTANDER)
+    await reject(world, YOU, card["ts"])
     await _finish(run)
 
 
@@ -101,5 +108,10 @@ async def test_a_double_click_sends_one_decision(world):
     await _finish(run)
     decisions = [result_json(e) for e in sent_events(world, run.session_id, "user.custom_tool_result")]
     assert len([d for d in decisions if "decision" in d]) == 1
-    await world.slack.wait_for(lambda s: len(s.ephemerals(YOU)) >= 2, timeout=TIMEOUT)
+    await world.slack.wait_for(lambda s: len(s.ephemerals(YOU)) >= 1, timeout=TIMEOUT)
     assert all("already decided" in str(e).lower() or "first" in str(e).lower() for e in world.slack.ephemerals(YOU))
+    late = world.slack.views.modals(YOU)  # the Reject click opened a form; submitting it late changes nothing
+    if late:
+        await world.slack.submit_view(YOU, late[-1]["id"], {"reason": {"reason_input": {"type": "plain_text_input", "value": "late"}}})
+        await world.slack.wait_for(lambda s: len(s.ephemerals(YOU)) >= 2, timeout=TIMEOUT)
+    assert len([d for d in decisions if "decision" in d]) == 1

@@ -9,7 +9,7 @@ from bot.app import build_bot
 from bot.demo import DemoWorld, start_world
 
 from tests.e2e.conftest import BYSTANDER, FIXTURES, ONCALL, YOU
-from tests.e2e.helpers import block_text, buttons, find_card, open_incident, result_json, sent_events, thread, wait_for_card
+from tests.e2e.helpers import block_text, buttons, find_card, open_incident, reject, result_json, sent_events, thread, wait_for_card
 
 TIMEOUT = 60
 
@@ -120,7 +120,7 @@ async def test_forged_or_foreign_buttons_are_refused(world):
     await world.slack.wait_for(lambda s: len(s.ephemerals(YOU)) >= 3, timeout=TIMEOUT)
     assert not decisions(world, run.session_id)
     assert tool_id is not None and buttons(next(m for m in thread(world, root_ts) if m["ts"] == card["ts"]))
-    await world.slack.click(YOU, ONCALL, card["ts"], ActionId.REJECT)
+    await reject(world, YOU, card["ts"])
     await run.wait_finished(timeout=TIMEOUT)
 
 

@@ -1,0 +1,61 @@
+"""Channel messages: a new alert in an alert channel opens (or joins) an incident; a person's reply in an
+incident thread goes to its session as a follow-up."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.alerts import parse_alert_message
+from bot.incidents import IncidentManager
+
+__all__ = ["register"]
+
+log = logging.getLogger(__name__)
+
+_IGNORED_SUBTYPES = {
+    "message_changed", "message_deleted", "message_replied", "channel_join", "channel_leave", "channel_topic",
+    "channel_purpose", "channel_name", "pinned_item", "unpinned_item", "thread_broadcast", "bot_add", "bot_remove",
+}  # fmt: skip
+_SEEN_LIMIT = 10_000
+
+
+def register(app: AsyncApp, manager: IncidentManager) -> None:
+    """Listen for alert messages and thread replies."""
+    alert_channels = set(manager.settings.alert_channels)
+    seen: dict[tuple[str, str], None] = {}  # Socket Mode delivers at least once: handle each message once
+
+    def first_time(channel: str, ts: str) -> bool:
+        if (channel, ts) in seen:
+            return False
+        seen[(channel, ts)] = None
+        if len(seen) > _SEEN_LIMIT:
+            seen.pop(next(iter(seen)))
+        return True
+
+    async def on_message(event: dict[str, Any]) -> None:
+        channel, ts = str(event.get("channel", "")), str(event.get("ts", ""))
+        thread_ts = event.get("thread_ts")
+        if event.get("subtype") in _IGNORED_SUBTYPES or not ts:
+            return
+        if thread_ts and thread_ts != ts:
+            run = manager.find_by_thread(channel, str(thread_ts))
+            if run is None or event.get("bot_id") or event.get("subtype") or not event.get("user"):
+                return  # not an incident thread, or not a person
+            if first_time(channel, ts) and str(event.get("text") or "").strip():
+                manager.spawn(manager.follow_up(run, user_id=str(event["user"]), text=str(event["text"])), name=f"reply:{ts}")
+            return
+        if channel in alert_channels and first_time(channel, ts):
+            alert = parse_alert_message(event)
+            if alert.payload and alert.payload.get("status") == "resolved":
+                log.info("ignoring a resolved notification in %s: %s", channel, alert.title)
+                return
+            manager.spawn(manager.open_from_alert(alert, channel=channel, ts=ts, person=_person(event)), name=f"alert:{ts}")
+
+    app.event("message")(on_message)
+
+
+def _person(event: dict[str, Any]) -> str | None:
+    return None if event.get("bot_id") or event.get("subtype") == "bot_message" else event.get("user")
