@@ -23,6 +23,8 @@ __all__ = ["IncidentRun", "SlackThread"]
 
 log = logging.getLogger(__name__)
 
+ROOT_REFRESH = 60.0  # seconds between refreshes of the root message's elapsed time
+
 
 @dataclass(frozen=True, slots=True)
 class SlackThread:
@@ -62,6 +64,7 @@ class IncidentRun:
         self._in_flight: set[str] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._task: asyncio.Task[str] | None = None
+        self._ticker: asyncio.Task[None] | None = None
         self._changed = asyncio.Condition()
         self.log = logging.LoggerAdapter(log, {"session": state.session_id})
 
@@ -183,11 +186,22 @@ class IncidentRun:
             )  # fmt: skip
         )
 
+    async def _tick(self) -> None:
+        """Keep the root's elapsed time current while the incident is open (one update a minute)."""
+        while not self.state.finished:
+            await asyncio.sleep(ROOT_REFRESH)
+            if not self.state.finished:
+                await self.apply({"type": "bot.tick"})
+
     async def _go_live(self) -> None:
         if self.state.stopped_by is not None:  # known from the session's metadata after a restart
             await self.apply({"type": "bot.stop_requested", "by": self.state.stopped_by})
         self._live = True
         self._live_event.set()
+        if self._ticker is None or self._ticker.done():
+            self._ticker = asyncio.create_task(self._tick(), name=f"tick:{self.session_id}")
+            self._tasks.add(self._ticker)
+            self._ticker.add_done_callback(self._tasks.discard)
         self._react()
 
     async def wait_live(self, timeout: float | None = None) -> None:

@@ -144,6 +144,13 @@ def _on_confirmation(state: IncidentState, ev: Mapping[str, Any]) -> IncidentSta
     return replace(state, confirmations=_put(state.confirmations, conf.tool_use_id, conf))
 
 
+def _cancel_pending(state: IncidentState, note: str) -> IncidentState:
+    """Cards still waiting for a person can no longer be decided."""
+    approvals = {k: (a if a.decision or a.note else replace(a, note=note)) for k, a in state.approvals.items()}
+    confs = {k: (c if c.result or c.note else replace(c, note=note)) for k, c in state.confirmations.items()}
+    return replace(state, approvals=approvals, confirmations=confs)
+
+
 def _on_idle(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
     stop = ev.get("stop_reason") or {}
     kind = stop.get("type") if isinstance(stop, dict) else None
@@ -156,6 +163,7 @@ def _on_idle(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
         details = ev.get("stop_details")
         if isinstance(details, dict) and details.get("explanation"):
             detail += f": {details['explanation']}"
+        state = _cancel_pending(state, f"the turn ended: {detail}")
         return replace(state, status=IncidentStatus.FAILED, stop_reason=kind, status_detail=detail, pending_ids=())
     status = IncidentStatus.STOPPED if state.stopped_by else IncidentStatus.IDLE
     return replace(state, status=status, stop_reason=kind or "end_turn", pending_ids=(), status_detail="")
@@ -169,13 +177,6 @@ def _on_error(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
     )
     item = ThreadItem(key=f"error:{ev['id']}", kind="error", error=view)
     return replace(state, items=state.items + (item,), status_detail=f"{view.error_type}: {view.message}"[:300])
-
-
-def _cancel_pending(state: IncidentState, note: str) -> IncidentState:
-    """Cards still waiting for a person can no longer be decided."""
-    approvals = {k: (a if a.decision or a.note else replace(a, note=note)) for k, a in state.approvals.items()}
-    confs = {k: (c if c.result or c.note else replace(c, note=note)) for k, c in state.confirmations.items()}
-    return replace(state, approvals=approvals, confirmations=confs)
 
 
 def _end(state: IncidentState, detail: str) -> IncidentState:
@@ -240,6 +241,8 @@ def reduce(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
                 return state
             conf = replace(conf, decided_by=str(ev.get("by") or "") or None)
             return replace(state, confirmations=_put(state.confirmations, conf.tool_use_id, conf))
+        case "bot.tick":  # local: time passes (the root's elapsed time); nothing else changes
+            return state
         case "bot.notice":  # local: a note from the bot itself (e.g. another alert joined this incident)
             key = f"notice:{ev.get('id')}"
             if any(i.key == key for i in state.items):

@@ -140,3 +140,15 @@ async def test_two_person_rule_keeps_the_opener_from_approving(work_dir):
         assert [(d["decision"], d["approver"]) for d in decisions(world, run.session_id)] == [("approved", BYSTANDER)]
     finally:
         await world.stop()
+
+
+async def test_a_terminated_session_leaves_no_live_button(world):
+    root_ts, run = await open_incident(world, YOU, "checkout OOM")
+    card = await wait_for_card(world, root_ts)
+    await world.agents.terminate(run.session_id)
+    await run.wait_finished(timeout=TIMEOUT)
+    dead = next(m for m in thread(world, root_ts) if m["ts"] == card["ts"])
+    assert not buttons(dead) and "terminated" in block_text(dead).lower()
+    root = world.slack.messages(ONCALL)[0]
+    assert "Terminated" in block_text(root) and not buttons(root)
+    assert not decisions(world, run.session_id)
