@@ -174,3 +174,42 @@ async def test_held_tool_calls_need_allow_or_deny(work_dir):
         await run.wait_finished(timeout=TIMEOUT)
     finally:
         await world.stop()
+
+
+async def test_a_managed_agents_webhook_wakes_a_session_nothing_follows(work_dir):
+    import base64
+    from datetime import datetime, timezone
+
+    from standardwebhooks.webhooks import Webhook
+
+    secret = "whsec_" + base64.b64encode(b"incident-bot-webhook-secret-32by").decode()
+    world = await start_world(
+        incident_dir=FIXTURES / "checkout-oom", work_dir=work_dir, webhook_port=0, webhook_host="127.0.0.1",
+        anthropic_webhook_secret=secret,
+    )  # fmt: skip
+    try:
+        root_ts, run = await open_incident(world, YOU, "checkout OOM")
+        card = await wait_for_card(world, root_ts)
+        await run.stop()  # as if the bot had lost track of this session
+        await world.slack.click(YOU, ONCALL, card["ts"], ActionId.APPROVE)
+
+        def waiting_on_merge(a) -> bool:
+            events = a.sessions[run.session_id].events
+            return any(e["type"] == "agent.custom_tool_use" and e["name"] == "merge_pull_request" for e in events) and a.sessions[run.session_id].status == "idle"
+
+        await world.agents.wait_for(waiting_on_merge, timeout=TIMEOUT)
+        body = json.dumps({"type": "event", "id": "wevt_1", "created_at": datetime.now(timezone.utc).isoformat(),
+                           "data": {"type": "session.requires_action", "id": run.session_id}})  # fmt: skip
+        now = datetime.now(timezone.utc)
+        headers = {"webhook-id": "msg_1", "webhook-timestamp": str(int(now.timestamp())),
+                   "webhook-signature": Webhook(secret).sign("msg_1", now, body), "Content-Type": "application/json"}  # fmt: skip
+        async with aiohttp.ClientSession() as http:
+            url = f"http://127.0.0.1:{world.bot.webhook_port}/webhooks/anthropic"
+            async with http.post(url, data=body, headers={**headers, "webhook-signature": "v1,AAAA"}) as r:
+                assert r.status == 401
+            async with http.post(url, data=body, headers=headers) as r:
+                assert r.status == 202
+        await run.wait_finished(timeout=TIMEOUT)
+        assert await world.bot.manager.prs.is_merged(run.session_id, 1)
+    finally:
+        await world.stop()
