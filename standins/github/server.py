@@ -53,7 +53,7 @@ class GitHubStandin:
         """Create the repository from `source`, listen on 127.0.0.1 (a free port); returns the API base URL."""
         await self.state.git.create(self.source, branch=self.state.default_branch)
         app = web.Application(middlewares=[self._middleware])
-        prefix = f"/repos/{{owner}}/{{repo}}"
+        prefix = "/repos/{owner}/{repo}"
         gitdata.register(app.router, prefix)
         pulls.register(app.router, prefix)
         app[STATE] = self.state

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import inspect
 import json
 import logging
 import re
@@ -14,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+
+from standins.waiting import ChangeWaiter
 
 from .catalog import CatalogApi
 from .clock import new_id
@@ -69,13 +70,12 @@ class ManagedAgentsStandin:
         self._brain = brain
         self._failures: list[_Failure] = []
         self._runner: web.AppRunner | None = None
-        self._cond: asyncio.Condition | None = None
-        self._notify_task: asyncio.Task[None] | None = None
+        self._waiter = ChangeWaiter(self, self._state_lines)
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> str:
         """Listen on 127.0.0.1 (a free port); returns the base URL for AsyncAnthropic(base_url=...)."""
-        self._cond = asyncio.Condition()
+        self._waiter.start()
         app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024 * 1024)
         for api in (CatalogApi(self.registry), FilesSkillsApi(self.registry), SessionsApi(self)):
             app.add_routes(api.routes())
@@ -97,8 +97,7 @@ class ManagedAgentsStandin:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        if self._notify_task is not None:
-            self._notify_task.cancel()
+        self._waiter.stop()
 
     # -- sessions (used by the HTTP handlers) ----------------------------------------------------
     def open_session(self, **fields: Any) -> Session:
@@ -171,47 +170,20 @@ class ManagedAgentsStandin:
     # -- waiting ---------------------------------------------------------------------------------
     def _changed(self) -> None:
         """Wake wait_for() callers; coalesced into one pending notification."""
-        if self._cond is None or (self._notify_task is not None and not self._notify_task.done()):
-            return
-        self._notify_task = asyncio.get_running_loop().create_task(self._notify())
-
-    async def _notify(self) -> None:
-        assert self._cond is not None
-        async with self._cond:
-            self._cond.notify_all()
+        self._waiter.changed()
 
     async def wait_for(self, predicate: Callable[[ManagedAgentsStandin], Any], timeout: float = 10.0) -> None:
         """Wait until predicate(server) is true, re-checked on every server change; TimeoutError explains."""
-        assert self._cond is not None, "start() the server first"
-        failure: list[BaseException] = []
+        await self._waiter.wait_for(predicate, timeout)
 
-        def check() -> bool:
-            try:
-                return bool(predicate(self))
-            except Exception as exc:  # e.g. a KeyError before the session exists
-                failure[:] = [exc]
-                return False
-
-        async with self._cond:
-            try:
-                await asyncio.wait_for(self._cond.wait_for(check), timeout)
-            except TimeoutError:
-                raise TimeoutError(self._describe(predicate, timeout, failure)) from None
-
-    def _describe(self, predicate: Callable[..., Any], timeout: float, failure: list[BaseException]) -> str:
-        try:
-            source = inspect.getsource(predicate).strip()
-        except (OSError, TypeError):
-            source = getattr(predicate, "__qualname__", repr(predicate))
-        lines = [f"condition not met within {timeout:g} s: {source}"]
-        if failure:
-            lines.append(f"  last evaluation raised {failure[0]!r}")
+    def _state_lines(self) -> list[str]:
+        lines = []
         for session in self.sessions.values():
             recent = ", ".join(e["type"] for e in session.events[-8:])
             lines.append(f"  {session.id}: status={session.status} streams={session.stream_count} last=[{recent}]")
         for req in self.requests[-5:]:
             lines.append(f"  request {req.method} {req.path} -> {req.status}")
-        return "\n".join(lines)
+        return lines
 
     # -- HTTP plumbing ---------------------------------------------------------------------------
     @web.middleware

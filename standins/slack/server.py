@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import copy
 import functools
-import inspect
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any
 
 from aiohttp import web
+
+from standins.waiting import ChangeWaiter
 
 from . import chat, conversations, files, members, payloads, views  # noqa: F401  (registers Web API methods)
 from .control import Controls
@@ -60,14 +61,13 @@ class SlackStandin(Controls):
         self.hub = SocketHub(app_id=app_id, on_change=self.changed)
         self.web = WebApi(self)
         self._runner: web.AppRunner | None = None
-        self._cond: asyncio.Condition | None = None
-        self._notify: asyncio.Task[None] | None = None
+        self._waiter = ChangeWaiter(self, self._state_lines)
         self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def start(self) -> str:
         """Listen on 127.0.0.1 (a free port); returns the Web API base URL for AsyncWebClient(base_url=...)."""
-        self._cond = asyncio.Condition()
+        self._waiter.start()
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self.web.handle)
         app.router.add_get("/link", self.hub.handle)
@@ -95,8 +95,7 @@ class SlackStandin(Controls):
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        if self._notify is not None:
-            self._notify.cancel()
+        self._waiter.stop()
 
     # -- reading the workspace -------------------------------------------------------------------
     def calls_to(self, method: str) -> list[ApiCall]:
@@ -135,49 +134,20 @@ class SlackStandin(Controls):
     # -- changes and waiting ---------------------------------------------------------------------
     def changed(self) -> None:
         """Wake wait_for() callers (coalesced into one pending notification)."""
-        if self._cond is None or (self._notify is not None and not self._notify.done()):
-            return
-        self._notify = asyncio.get_running_loop().create_task(self._notify_all())
-
-    async def _notify_all(self) -> None:
-        assert self._cond is not None
-        async with self._cond:
-            self._cond.notify_all()
+        self._waiter.changed()
 
     async def wait_for(self, predicate: Callable[[SlackStandin], Any], timeout: float = 10.0) -> None:
         """Wait until predicate(slack) is true, re-checked on every change; TimeoutError says what was seen."""
-        assert self._cond is not None, "start() the stand-in first"
-        failure: list[BaseException] = []
+        await self._waiter.wait_for(predicate, timeout)
 
-        def check() -> bool:
-            try:
-                return bool(predicate(self))
-            except Exception as exc:  # e.g. an IndexError before the first message exists
-                failure[:] = [exc]
-                return False
-
-        async with self._cond:
-            try:
-                await asyncio.wait_for(self._cond.wait_for(check), timeout)
-            except TimeoutError:
-                raise TimeoutError(self._describe(predicate, timeout, failure)) from None
-
-    def _describe(self, predicate: Callable[..., Any], timeout: float, failure: list[BaseException]) -> str:
-        try:
-            source = inspect.getsource(predicate).strip()
-        except (OSError, TypeError):
-            source = getattr(predicate, "__qualname__", repr(predicate))
-        lines = [f"condition not met within {timeout:g} s: {source}"]
-        if failure:
-            lines.append(f"  last evaluation raised {failure[0]!r}")
-        for channel in self.workspace.channels.values():
-            lines.append(f"  #{channel.name} ({channel.id}): {len(channel.messages)} message(s)")
+    def _state_lines(self) -> list[str]:
+        lines = [f"  #{c.name} ({c.id}): {len(c.messages)} message(s)" for c in self.workspace.channels.values()]
         live = sum(c.live for c in self.hub.connections)
         lines.append(f"  socket mode: {live} live connection(s), {len(self.hub.acks)} envelope(s) sent")
         for call in self.calls[-6:]:
             error = call.response.get("error") if isinstance(call.response, dict) else None
             lines.append(f"  call {call.method} -> {call.status}" + (f" {error}" if error else ""))
-        return "\n".join(lines)
+        return lines
 
     # -- plumbing used by the methods ------------------------------------------------------------
     def posted(self, channel_id: str, msg: dict[str, Any]) -> None:

@@ -12,7 +12,7 @@ from bot.demo import start_world
 from standins.managed_agents.testing import ScriptedBrain
 
 from tests.e2e.conftest import FIXTURES, ONCALL, YOU
-from tests.e2e.helpers import block_text, buttons, find_card, open_incident, result_json, sent_events, thread
+from tests.e2e.helpers import block_text, find_card, open_incident, result_json, sent_events, thread
 
 TIMEOUT = 60
 

@@ -12,7 +12,7 @@ from blocks.limits import check_message
 from bot.demo import start_world
 
 from tests.e2e.conftest import BYSTANDER, FIXTURES, ONCALL, YOU
-from tests.e2e.helpers import block_text, buttons, find_card, open_incident, reject, result_json, sent_events, thread, wait_for_card
+from tests.e2e.helpers import block_text, buttons, open_incident, reject, result_json, sent_events, thread, wait_for_card
 
 TIMEOUT = 60
 

@@ -8,20 +8,8 @@ from typing import Any
 import pytest
 
 from standins.slack import SlackStandin
-from standins.slack.testing import bolt_app, scrub_env, socket_mode, standard_workspace
+from standins.slack.testing import bolt_app, socket_mode
 
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    scrub_env(monkeypatch.setenv, monkeypatch.delenv)
-
-
-@pytest.fixture
-async def slack() -> Any:
-    server = standard_workspace()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def _future() -> asyncio.Future[Any]:

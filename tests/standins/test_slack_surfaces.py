@@ -9,25 +9,13 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from standins.slack import SlackStandin
-from standins.slack.testing import bolt_app, scrub_env, socket_mode, standard_workspace
+from standins.slack.testing import bolt_app, socket_mode
+
 
 MODAL = {"type": "modal", "callback_id": "close_incident", "title": {"type": "plain_text", "text": "Close incident"},
          "submit": {"type": "plain_text", "text": "Close"},
          "blocks": [{"type": "input", "block_id": "why", "label": {"type": "plain_text", "text": "Why?"},
                      "element": {"type": "plain_text_input", "action_id": "text"}}]}
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    scrub_env(monkeypatch.setenv, monkeypatch.delenv)
-
-
-@pytest.fixture
-async def slack() -> Any:
-    server = standard_workspace()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 async def test_modal_opened_from_a_command_then_submitted(slack: SlackStandin) -> None:

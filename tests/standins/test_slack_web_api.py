@@ -11,22 +11,10 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from standins.slack import SlackStandin
-from standins.slack.testing import scrub_env, standard_workspace
+
+
 
 META = "incident_bot"
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    scrub_env(monkeypatch.setenv, monkeypatch.delenv)
-
-
-@pytest.fixture
-async def slack() -> Any:
-    server = standard_workspace()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture
