@@ -58,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     group = demo.add_mutually_exclusive_group()
     group.add_argument("--approve", action="store_const", const="approve", dest="decision")
     group.add_argument("--reject", action="store_const", const="reject", dest="decision")
+    demo.add_argument(
+        "--alert",
+        choices=("pagerduty", "alertmanager", "datadog", "grafana"),
+        help="start from this integration's sample alert posted in #alerts instead of /incident",
+    )
     demo.add_argument("--pace", type=float, default=None, help="seconds between agent steps (default 0.15, 0 headless)")
     demo.add_argument("-v", "--verbose", action="store_true", help="show the bot's logs")
     sub.add_parser("provision", help="create or update the skill, agent and environment, and print their ids")
@@ -72,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
             if args.headless and not args.decision:
                 parser.error("--headless needs --approve or --reject")
             pace = args.pace if args.pace is not None else (0.0 if args.headless else 0.15)
-            options = DemoOptions(incident=args.incident, headless=args.headless, decision=args.decision, pace=pace)
+            options = DemoOptions(
+                incident=args.incident, headless=args.headless, decision=args.decision, pace=pace, alert=args.alert
+            )
             return asyncio.run(run_demo(options))
         if command in ("provision", "teardown"):
             return asyncio.run(_provision(command == "teardown"))

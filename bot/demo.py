@@ -30,6 +30,7 @@ class DemoOptions:
     decision: str | None = None  # "approve" | "reject"
     pace: float = 0.15
     work_dir: Path | None = None
+    alert: str | None = None  # post this integration's sample alert in #alerts instead of typing /incident
 
 
 @dataclass
@@ -133,10 +134,13 @@ async def run_demo(options: DemoOptions) -> int:
     world = await start_world(incident_dir=incident_dir, work_dir=work_dir, pace=options.pace, posts_per_second=20)
     slack = world.slack
     try:
-        alert = json.loads((incident_dir / "alert.json").read_text())
-        title = alert.get("event", {}).get("data", {}).get("title") or name
-        print(f"\n> /incident {title}   (typed by {YOU} in #oncall)")
-        await slack.slash_command(YOU, "/incident", title, channel_id=ONCALL)
+        if options.alert:
+            await _post_sample_alert(world, options.alert)
+        else:
+            alert = json.loads((incident_dir / "alert.json").read_text())
+            title = alert.get("event", {}).get("data", {}).get("title") or name
+            print(f"\n> /incident {title}   (typed by {YOU} in #oncall)")
+            await slack.slash_command(YOU, "/incident", title, channel_id=ONCALL)
         await slack.wait_for(lambda s: bool(s.messages(ONCALL)), timeout=30)
         root_ts = slack.messages(ONCALL)[0]["ts"]
         run = None
@@ -160,6 +164,12 @@ async def run_demo(options: DemoOptions) -> int:
                 action = ActionId.APPROVE if choice == "approve" else ActionId.REJECT
                 print(f"\n> {YOU} clicks {'Approve' if choice == 'approve' else 'Reject'}")
                 await slack.click(YOU, ONCALL, card["ts"], action)
+                if action is ActionId.REJECT:  # the bot asks why in a modal; the agent reads the answer
+                    reason = "not now: rejected from the demo" if options.headless else await _ask("Why? (optional) ")
+                    await slack.wait_for(lambda s: bool(s.views.modals(YOU)), timeout=30)
+                    modal = slack.views.modals(YOU)[-1]
+                    values = {"reason": {"reason_input": {"type": "plain_text_input", "value": reason}}}
+                    await slack.submit_view(YOU, modal["id"], values)
                 decided = True
             if run is not None and run.state.finished:
                 await run.publisher.flush(timeout=30)
@@ -174,6 +184,25 @@ async def run_demo(options: DemoOptions) -> int:
         return await _report(world, run, options)
     finally:
         await world.stop()
+
+
+SAMPLE_ALERTS = REPO_ROOT / "fixtures" / "alerts"
+
+
+async def _post_sample_alert(world: DemoWorld, source: str) -> None:
+    """Post an integration's sample alert message in #alerts, as that integration would, and show the reply."""
+    event = json.loads((SAMPLE_ALERTS / f"{source}.json").read_text())
+    name = (event.get("bot_profile") or {}).get("name") or source
+    print(f"\n> {name} posts an alert in #alerts")
+    for line in message_lines(event):
+        print(f"  {line}")
+    ts = await world.slack.post_message(
+        event.get("user") or "U0INTEGRATION", ALERTS, event.get("text") or "",
+        bot_id=event.get("bot_id") or "B0INTEGRATION", attachments=event.get("attachments"), blocks=event.get("blocks"),
+    )  # fmt: skip
+    await world.slack.wait_for(lambda s: len(s.thread(ALERTS, ts)) > 1, timeout=30)
+    reply = world.slack.thread(ALERTS, ts)[-1]
+    print(f"\n[bot, in the alert's thread] {reply.get('text', '')}")
 
 
 async def _report(world: DemoWorld, run: Any, options: DemoOptions) -> int:

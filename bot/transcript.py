@@ -25,10 +25,8 @@ def _text_of(obj: Any) -> str:
     return ""
 
 
-def message_lines(message: dict[str, Any], *, width: int = 100) -> list[str]:
-    """A Slack message (blocks preferred, else text) as terminal lines."""
+def _block_lines(blocks: list[dict[str, Any]]) -> list[str]:
     lines: list[str] = []
-    blocks = message.get("blocks") or []
     for block in blocks:
         kind = block.get("type")
         if kind == "header":
@@ -45,8 +43,21 @@ def message_lines(message: dict[str, Any], *, width: int = 100) -> list[str]:
         elif kind == "actions":
             buttons = [f"[ {_text_of(e.get('text'))} ]" for e in block.get("elements", [])]
             lines.append("  " + "  ".join(buttons))
+    return lines
+
+
+def message_lines(message: dict[str, Any], *, width: int = 100) -> list[str]:
+    """A Slack message (blocks preferred, else text, then attachments) as terminal lines."""
+    blocks = message.get("blocks") or []
+    lines = _block_lines(blocks)
     if not blocks:
         lines.extend(_plain(str(message.get("text", ""))).splitlines())
+    for att in message.get("attachments") or []:
+        for key in ("pretext", "title", "text"):
+            if att.get(key):
+                lines.extend(f"| {line}" for line in _plain(str(att[key])).splitlines())
+        lines.extend(f"| {f.get('title', '')}: {_plain(str(f.get('value', '')))}" for f in att.get("fields") or [])
+        lines.extend(f"| {line}" for line in _block_lines(att.get("blocks") or []))
     for f in message.get("files") or []:
         lines.append(f"  (attached file: {f.get('name') or f.get('title')})")
     out: list[str] = []
