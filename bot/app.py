@@ -15,6 +15,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.approvers import Approvers
 from bot.decisions import Decisions
 from bot.incidents import IncidentManager
+from bot.intake import open_from_alert
+from bot.recovery import resume_all, wake
 from bot.listeners import actions, commands, home, messages
 from bot.settings import Settings
 from bot.slack_retry import RetryAfterHandler
@@ -57,15 +59,15 @@ class Bot:
         """Provision, resume live incidents, then connect to Slack over Socket Mode."""
         await self.manager.provisioned()
         if resume:
-            resumed = await self.manager.resume_all()
+            resumed = await resume_all(self.manager)
             if resumed:
                 log.info("resumed %d incident(s)", len(resumed))
         if self.settings.webhook_port is not None:
             manager = self.manager
             self.webhooks = WebhookServer(
                 self.settings,
-                on_alert=lambda alert: _spawned(manager, manager.open_from_alert(alert, channel=None, ts=None, person=None)),
-                on_session_event=lambda sid, kind: _spawned(manager, manager.wake(sid, kind)),
+                on_alert=lambda alert: _spawned(manager, open_from_alert(manager, alert, channel=None, ts=None, person=None)),
+                on_session_event=lambda sid, kind: _spawned(manager, wake(manager, sid, kind)),
                 anthropic=self.anthropic,
             )
             port = self.webhook_port = await self.webhooks.start()

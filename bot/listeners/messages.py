@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.alerts import parse_alert_message
 from bot.incidents import IncidentManager
+from bot.intake import open_from_alert
 
 __all__ = ["register"]
 
@@ -52,7 +53,7 @@ def register(app: AsyncApp, manager: IncidentManager) -> None:
             if alert.payload and alert.payload.get("status") == "resolved":
                 log.info("ignoring a resolved notification in %s: %s", channel, alert.title)
                 return
-            manager.spawn(manager.open_from_alert(alert, channel=channel, ts=ts, person=_person(event)), name=f"alert:{ts}")
+            manager.spawn(open_from_alert(manager, alert, channel=channel, ts=ts, person=_person(event)), name=f"alert:{ts}")
 
     app.event("message")(on_message)
 
