@@ -110,12 +110,16 @@ def _pending_card(slack: Any, ts: str) -> dict | None:
     return None
 
 
-def _print(msg: dict, *, edited: bool, out=sys.stdout) -> None:
-    tag = "(updated) " if edited else ""
-    who = "bot" if msg.get("bot_id") else msg.get("user", "?")
-    print(f"\n[{who}] {tag}".rstrip(), file=out)
-    for line in message_lines(msg):
-        print(f"  {line}", file=out)
+def _print(msg: dict, *, edited: bool, before: list[str] | None = None, out=sys.stdout) -> list[str]:
+    """Print a message; for an edit, only the lines it did not show before. Returns the lines shown now."""
+    lines = message_lines(msg)
+    fresh = [ln for ln in lines if ln not in set(before or ())] if edited else lines
+    if fresh:
+        who = "bot" if msg.get("bot_id") else msg.get("user", "?")
+        print(f"\n[{who}]" + (" (updated)" if edited else ""), file=out)
+        for line in fresh:
+            print(f"  {line}", file=out)
+    return lines
 
 
 async def _ask(prompt: str) -> str:
@@ -145,6 +149,7 @@ async def run_demo(options: DemoOptions) -> int:
         root_ts = slack.messages(ONCALL)[0]["ts"]
         run = None
         shown: dict[str, str] = {}
+        printed: dict[str, list[str]] = {}
         decided = False
         while True:
             if run is None:
@@ -153,7 +158,7 @@ async def run_demo(options: DemoOptions) -> int:
             for ts, fingerprint in snap if not options.headless else ():
                 if shown.get(ts) != fingerprint:
                     msg = next(m for m in slack.thread(ONCALL, root_ts) if m["ts"] == ts)
-                    _print(msg, edited=ts in shown)
+                    printed[ts] = _print(msg, edited=ts in shown, before=printed.get(ts))
                     shown[ts] = fingerprint
             card = _pending_card(slack, root_ts)
             if card is not None and not decided:
