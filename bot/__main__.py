@@ -25,11 +25,34 @@ async def _run() -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await bot.start()
+    try:
+        await bot.start()
+    except Exception as exc:
+        await bot.stop()
+        print(f"incident-bot: could not start: {_explain(exc)}", file=sys.stderr)
+        return 1
     log.info("incident-bot is running; Ctrl-C stops it (open incidents continue in the cloud)")
     await stop.wait()
     await bot.stop()
     return 0
+
+
+def _explain(exc: Exception) -> str:
+    """One line a person at 3 a.m. can act on."""
+    import anthropic
+    from slack_sdk.errors import SlackApiError
+
+    if isinstance(exc, SlackApiError):
+        error = exc.response.get("error")
+        hint = " (check SLACK_BOT_TOKEN / SLACK_APP_TOKEN)" if error in ("invalid_auth", "not_authed", "not_allowed_token_type") else ""
+        return f"Slack refused {exc.response.api_url.rsplit('/', 1)[-1]}: {error}{hint}"
+    if isinstance(exc, anthropic.AuthenticationError):
+        return "the Managed Agents API refused the key (check ANTHROPIC_API_KEY)"
+    if isinstance(exc, anthropic.APIConnectionError):
+        return f"the Managed Agents API is unreachable ({exc}); check ANTHROPIC_BASE_URL and the network"
+    if isinstance(exc, TimeoutError):
+        return "no Socket Mode connection to Slack in time (check SLACK_APP_TOKEN, SLACK_API_URL and the network)"
+    return f"{type(exc).__name__}: {exc}"
 
 
 async def _provision(teardown: bool) -> int:

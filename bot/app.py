@@ -56,7 +56,9 @@ class Bot:
     webhook_port: int | None = field(default=None)
 
     async def start(self, *, resume: bool = True, connect_timeout: float = 30.0) -> None:
-        """Provision, resume live incidents, then connect to Slack over Socket Mode."""
+        """Check the bot token, provision, resume live incidents, then connect to Slack over Socket Mode."""
+        identity = await self.slack.auth_test()  # a bad bot token fails here, not at the first incident
+        log.info("Slack bot user %s in team %s", identity.get("user_id"), identity.get("team_id"))
         await self.manager.provisioned()
         if resume:
             resumed = await resume_all(self.manager)
