@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from bot.agents.pull_requests import GitError, PullRequestInfo, diff_sha256
+from bot.agents.pull_requests import GitError, PullRequestInfo, diff_sha256, run_git
 
 __all__ = ["GitHubPullRequests", "GitHubRepository"]
 
@@ -25,7 +25,6 @@ _JSON = "application/vnd.github+json"
 _DIFF = "application/vnd.github.v3.diff"
 _TRAILER = "Tool-Use-Id"
 _BRANCH_PREFIX = "incident-bot/"
-_GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_TERMINAL_PROMPT": "0"}
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
@@ -156,15 +155,15 @@ class GitHubPullRequests:
         patch = (diff if diff.endswith("\n") else diff + "\n").encode()
         work = Path(tempfile.mkdtemp(prefix="incident-bot-gh-"))
         try:
-            await _git(work, "init", "-q")
-            paths = _numstat_paths(await _git(work, "apply", "--numstat", "-z", "-", stdin=patch))
+            await run_git(work, "init", "-q")
+            paths = _numstat_paths(await run_git(work, "apply", "--numstat", "-z", "-", stdin=patch))
             known = await self._entries(base_tree, paths)
             for path, (mode, _) in known.items():
                 target = work / path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(await self._content(path, base))
                 target.chmod(0o755 if mode == "100755" else 0o644)
-            await _git(work, "apply", "--whitespace=nowarn", "-", stdin=patch)
+            await run_git(work, "apply", "--whitespace=nowarn", "-", stdin=patch)
             return [c for p in paths if (c := _change(work, p, known.get(p))) is not None]
         finally:
             await asyncio.to_thread(shutil.rmtree, work, True)
@@ -283,14 +282,3 @@ def _change(work: Path, path: str, before: tuple[str, str] | None) -> _Change | 
     mode = "100755" if os.access(target, os.X_OK) else "100644"
     return _Change(path, mode, target.read_bytes())
 
-
-async def _git(cwd: Path, *args: str, stdin: bytes | None = None) -> str:
-    proc = await asyncio.create_subprocess_exec(
-        "git", *args, cwd=cwd, env={**os.environ, **_GIT_ENV, "HOME": str(cwd)},
-        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await proc.communicate(stdin)
-    if proc.returncode != 0:
-        raise GitError(f"git {args[0]}: {(err or out).decode(errors='replace').strip()}")
-    return out.decode(errors="replace")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-__all__ = ["GitError", "LocalPullRequests", "PullRequestInfo", "PullRequestStore", "diff_sha256"]
+__all__ = ["GitError", "LocalPullRequests", "PullRequestInfo", "PullRequestStore", "diff_sha256", "run_git"]
 
 _TRAILER = "Tool-Use-Id"
 
@@ -56,6 +56,19 @@ _GIT_ENV = {
 }
 
 
+async def run_git(cwd: Path, *args: str, stdin: bytes | None = None) -> str:
+    """Run git without blocking the event loop, as the bot's own identity; GitError carries git's message."""
+    proc = await asyncio.create_subprocess_exec(
+        "git", *args, cwd=cwd, env={**os.environ, **_GIT_ENV, "HOME": str(cwd)},
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await proc.communicate(stdin)
+    if proc.returncode != 0:
+        raise GitError(f"git {args[0]}: {(err or out).decode(errors='replace').strip()}")
+    return out.decode(errors="replace")
+
+
 class LocalPullRequests:
     """One git repository per incident under `root`, seeded from the incident's infra files."""
 
@@ -70,16 +83,7 @@ class LocalPullRequests:
         return self._locks.setdefault(session_id, asyncio.Lock())
 
     async def _git(self, repo: Path, *args: str, stdin: bytes | None = None) -> str:
-        env = {**os.environ, **_GIT_ENV, "HOME": str(repo)}
-        proc = await asyncio.create_subprocess_exec(
-            "git", *args, cwd=repo, env=env,
-            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        out, err = await proc.communicate(stdin)
-        if proc.returncode != 0:
-            raise GitError(f"git {args[0]}: {(err or out).decode(errors='replace').strip()}")
-        return out.decode(errors="replace")
+        return await run_git(repo, *args, stdin=stdin)
 
     async def ensure_repo(self, session_id: str, source: Path) -> Path:
         """Create the incident's repository from the infra files once; later calls reuse it."""

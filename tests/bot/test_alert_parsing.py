@@ -16,17 +16,6 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 ALERTS = FIXTURES / "alerts"
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    import os
-
-    for name in list(os.environ):
-        if name.startswith(("ANTHROPIC_", "SLACK_")):
-            monkeypatch.delenv(name)
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.setenv(name, "")
-
-
 def load(name: str) -> dict[str, Any]:
     return json.loads((ALERTS / name).read_text())
 

@@ -8,7 +8,6 @@ import hmac
 import io
 import json
 import logging
-import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -28,15 +27,6 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 PD_SECRET = "pd-shared-secret-0123456789"
 AM_TOKEN = "am-token-abcdef0123456789"
 WH_SECRET = "whsec_" + base64.b64encode(b"incident-bot webhook signing key").decode()
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith(("ANTHROPIC_", "SLACK_")):
-            monkeypatch.delenv(name)
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.setenv(name, "")
 
 
 def settings(**changes: Any) -> Settings:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,16 +10,6 @@ from bot.demo import ALERTS, BYSTANDER, ONCALL, YOU, DemoWorld, start_world
 from bot.settings import REPO_ROOT
 
 FIXTURES = REPO_ROOT / "fixtures"
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each test starts with no Slack or Anthropic settings from the machine, and no proxies."""
-    for name in list(os.environ):
-        if name.startswith(("SLACK_", "ANTHROPIC_")) or name in ("ONCALL_CHANNEL", "ALERT_CHANNELS", "APPROVERS"):
-            monkeypatch.delenv(name, raising=False)
-    for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.setenv(var, "")
 
 
 @pytest.fixture

@@ -8,17 +8,6 @@ import pytest
 from tests.faults.scenarios import SCENARIOS
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch):
-    import os
-
-    for name in list(os.environ):
-        if name.startswith(("SLACK_", "ANTHROPIC_")):
-            monkeypatch.delenv(name, raising=False)
-    for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.setenv(var, "")
-
-
 @pytest.mark.parametrize("name", list(SCENARIOS))
 async def test_nothing_lost_nothing_twice(name, tmp_path):
     outcomes = await SCENARIOS[name](tmp_path)
