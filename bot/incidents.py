@@ -33,6 +33,7 @@ __all__ = ["IncidentManager", "first_message", "session_title"]
 log = logging.getLogger(__name__)
 
 LIVE_STATUSES = ["idle", "running", "rescheduling"]
+KEEP_FINISHED = 200  # finished incidents kept in memory for follow-ups and App Home
 OPENING_LIMIT = 3000  # characters of the first message kept in the root message's metadata
 
 
@@ -120,6 +121,14 @@ class IncidentManager:
     def _register(self, run: IncidentRun) -> None:
         self.runs[run.session_id] = run
         self._by_thread[(run.thread.channel, run.thread.ts)] = run.session_id
+        self._forget_old()
+
+    def _forget_old(self) -> None:
+        """Keep only the newest finished incidents in memory (their sessions and threads keep the record)."""
+        finished = [r for r in self.runs.values() if r.state.finished and not r.following]
+        for run in finished[: max(0, len(finished) - KEEP_FINISHED)]:
+            del self.runs[run.session_id]
+            self._by_thread.pop((run.thread.channel, run.thread.ts), None)
 
     def new_run(
         self, state: IncidentState, thread: SlackThread, evidence: Evidence, record: dict[str, str]
