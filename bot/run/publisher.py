@@ -24,10 +24,22 @@ METADATA_EVENT_TYPE = "incident_bot"
 ROOT_KEY = "root"
 
 
+_digests: dict[int, tuple[Message, str]] = {}  # id -> (message, digest); holding it keeps the id unique
+
+
 def digest(message: Message, file: tuple[str, str] | None = None) -> str:
     """A short fingerprint of what a message shows, kept in its metadata so a restart re-sends nothing."""
+    if file is None:
+        hit = _digests.get(id(message))
+        if hit is not None and hit[0] is message:
+            return hit[1]
     payload = json.dumps([message.text, message.blocks, file], sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+    value = hashlib.sha256(payload.encode()).hexdigest()[:20]
+    if file is None:
+        if len(_digests) > 8192:
+            _digests.clear()
+        _digests[id(message)] = (message, value)
+    return value
 
 
 class ChannelPacer:

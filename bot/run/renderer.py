@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from blocks import (
     agent_messages,
@@ -43,6 +44,12 @@ class Rendered:
     message: Message
     broadcast: bool = False
     file: tuple[str, str] | None = None  # (filename, content): upload once instead of a message
+
+
+# The builders are pure and their views frozen: a thread re-rendered after each event rebuilds only what changed.
+_agent_messages = lru_cache(maxsize=4096)(agent_messages)
+_progress_message = lru_cache(maxsize=4096)(progress_message)
+_approval_card = lru_cache(maxsize=1024)(approval_card)
 
 
 def _console_url(template: str, session_id: str) -> str | None:
@@ -127,10 +134,23 @@ def _confirmation_view(state: IncidentState, item: ThreadItem) -> ConfirmationVi
     )
 
 
+_scrubbed: dict[int, tuple[Message, Message]] = {}  # id -> (message, scrubbed); holding it keeps the id unique
+
+
+def _scrub_message(message: Message) -> Message:
+    hit = _scrubbed.get(id(message))
+    if hit is not None and hit[0] is message:
+        return hit[1]
+    out = Message(text=redact(message.text), blocks=redact_blocks(message.blocks))
+    if len(_scrubbed) > 8192:
+        _scrubbed.clear()
+    _scrubbed[id(message)] = (message, out)
+    return out
+
+
 def _scrub(r: Rendered) -> Rendered:
-    msg = Message(text=redact(r.message.text), blocks=redact_blocks(r.message.blocks))
     file = (r.file[0], redact(r.file[1])) if r.file else None
-    return Rendered(r.key, msg, broadcast=r.broadcast, file=file)
+    return Rendered(r.key, _scrub_message(r.message), broadcast=r.broadcast, file=file)
 
 
 def render_thread(state: IncidentState) -> list[Rendered]:
@@ -143,15 +163,15 @@ def _render_thread(state: IncidentState) -> list[Rendered]:
     for item in state.items:
         match item.kind:
             case "message":
-                for i, msg in enumerate(agent_messages(item.text)):
+                for i, msg in enumerate(_agent_messages(item.text)):
                     out.append(Rendered(item.key if i == 0 else f"{item.key}#{i + 1}", msg))
             case "progress":
                 answered = all(state.tools[i].answered for i in item.step_ids if i in state.tools)
                 done = answered and (item is not state.items[-1] or state.finished)
-                out.append(Rendered(item.key, progress_message(ProgressView(state.step_views(item), done=done))))
+                out.append(Rendered(item.key, _progress_message(ProgressView(state.step_views(item), done=done))))
             case "approval":
                 view = _approval_view(state, item)
-                out.append(Rendered(item.key, approval_card(view), broadcast=item.broadcast))
+                out.append(Rendered(item.key, _approval_card(view), broadcast=item.broadcast))
                 if view.pr_number is not None and view.diff.count("\n") > DIFF_ATTACH_LINES:
                     out.append(
                         Rendered(f"diff:{view.pr_number}", Message(text="", blocks=[]),
