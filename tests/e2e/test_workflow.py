@@ -213,3 +213,32 @@ async def test_a_managed_agents_webhook_wakes_a_session_nothing_follows(work_dir
         assert await world.bot.manager.prs.is_merged(run.session_id, 1)
     finally:
         await world.stop()
+
+
+async def test_an_alertmanager_webhook_opens_an_incident_and_a_repeat_joins_it(work_dir):
+    world = await start_world(
+        incident_dir=FIXTURES / "checkout-oom", work_dir=work_dir, webhook_port=0, webhook_host="127.0.0.1",
+        alertmanager_token="am-token",
+    )  # fmt: skip
+    try:
+        body = (FIXTURES / "alerts" / "webhooks" / "alertmanager.json").read_bytes()
+        url = f"http://127.0.0.1:{world.bot.webhook_port}/webhooks/alertmanager"
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, data=body, headers={"Authorization": "Bearer wrong"}) as r:
+                assert r.status == 401
+            async with http.post(url, data=b"{not json", headers={"Authorization": "Bearer am-token"}) as r:
+                assert r.status == 400 and "error" in await r.json()
+            async with http.post(url, data=body, headers={"Authorization": "Bearer am-token"}) as r:
+                assert r.status == 202
+            await world.slack.wait_for(lambda s: len(roots(world)) == 1, timeout=TIMEOUT)
+            root_ts = roots(world)[0]["ts"]
+            card = await wait_for_card(world, root_ts)
+            async with http.post(url, data=body, headers={"Authorization": "Bearer am-token"}) as r:
+                assert r.status == 202  # Alertmanager repeats a firing group every repeat_interval
+        run = world.bot.manager.find_by_thread(ONCALL, root_ts)
+        await world.slack.wait_for(lambda s: any("same key" in block_text(m) for m in thread(world, root_ts)), timeout=TIMEOUT)
+        assert len(roots(world)) == 1
+        await world.slack.click(YOU, ONCALL, card["ts"], ActionId.APPROVE)
+        await run.wait_finished(timeout=TIMEOUT)
+    finally:
+        await world.stop()
