@@ -220,7 +220,8 @@ class IncidentManager:
                 status_detail=f"could not start the investigation: {type(exc).__name__}: {exc}"[:500],
             )
             msg = render_root(failed)
-            await self.slack.chat_update(channel=thread.channel, ts=thread.ts, text=msg.text, blocks=msg.blocks)
+            meta = {"event_type": METADATA_EVENT_TYPE, "event_payload": {"key": "root", "session_id": "", "failed": "1"}}
+            await self.slack.chat_update(channel=thread.channel, ts=thread.ts, text=msg.text, blocks=msg.blocks, metadata=meta)
             raise
         run = self.new_run(replace(state, session_id=session.id), thread, evidence, record)
         await run.publisher.load()

@@ -25,6 +25,7 @@ def open_incident_for(manager: IncidentManager, dedupe_key: str) -> IncidentRun 
             return run
     return None
 
+
 async def open_from_alert(
     manager: IncidentManager, alert: Alert, *, channel: str | None, ts: str | None, person: str | None) -> IncidentRun:
     """Open an incident for an alert, or add the alert to the open incident with the same dedupe key; reply

@@ -39,6 +39,7 @@ async def resume_all(manager: IncidentManager) -> list[IncidentRun]:
         resumed.append(await manager.start_session(thread, record, started=started))
     return resumed
 
+
 async def resume_session(manager: IncidentManager, session: Any) -> IncidentRun:
     """Follow one of our sessions again, rebuilding its state from its metadata, history and thread."""
     meta = session.metadata or {}
@@ -59,6 +60,7 @@ async def resume_session(manager: IncidentManager, session: Any) -> IncidentRun:
     log.info("resumed incident %s (thread %s)", session.id, thread.ts)
     return run
 
+
 async def wake(manager: IncidentManager, session_id: str, event_type: str) -> None:
     """A Managed Agents webhook says a session needs us: make sure something follows it."""
     run = manager.runs.get(session_id)
@@ -77,6 +79,7 @@ async def wake(manager: IncidentManager, session_id: str, event_type: str) -> No
         log.info("webhook %s woke %s, which nothing followed", event_type, session_id)
         await resume_session(manager, session)
 
+
 async def _orphan_roots(manager: IncidentManager, known: set[tuple[str, str]]) -> list[tuple[SlackThread, dict[str, str], datetime]]:
     """Root messages we posted whose session was never created (the bot died in between)."""
     channel = manager.settings.oncall_channel
@@ -94,7 +97,7 @@ async def _orphan_roots(manager: IncidentManager, known: set[tuple[str, str]]) -
         payload = meta.get("event_payload") or {}
         if meta.get("event_type") != METADATA_EVENT_TYPE or payload.get("key") != "root":
             continue
-        if payload.get("session_id") or (channel, msg["ts"]) in known or not payload.get("opening"):
+        if payload.get("session_id") or payload.get("failed") or (channel, msg["ts"]) in known or not payload.get("opening"):
             continue
         if not msg.get("bot_id"):
             continue

@@ -152,3 +152,15 @@ async def test_a_terminated_session_leaves_no_live_button(world):
     root = world.slack.messages(ONCALL)[0]
     assert "Terminated" in block_text(root) and not buttons(root)
     assert not decisions(world, run.session_id)
+
+
+async def test_a_session_that_cannot_be_created_is_shown_failed_and_not_retried_forever(world):
+    world.agents.fail_next("POST", r"/v1/sessions", 500, count=3)  # the SDK's two retries fail too
+    await world.slack.slash_command(YOU, "/incident", "checkout OOM", channel_id=ONCALL)
+    await world.slack.wait_for(lambda s: s.messages(ONCALL) and "Failed" in block_text(s.messages(ONCALL)[0]), timeout=TIMEOUT)
+    assert "could not start the investigation" in block_text(world.slack.messages(ONCALL)[0])
+    await world.bot.stop()
+    world.bot = build_bot(world.settings)
+    await world.bot.start()
+    assert not world.bot.manager.runs
+    assert not [r for r in world.agents.requests if r.method == "POST" and r.path == "/v1/sessions" and r.status == 200]
