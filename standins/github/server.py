@@ -10,6 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
+from standins.loopback import serve_on_loopback
+
 from . import gitdata, pulls
 from .errors import gh_error
 from .gitstore import GitFailed, GitStore
@@ -57,11 +59,8 @@ class GitHubStandin:
         gitdata.register(app.router, prefix)
         pulls.register(app.router, prefix)
         app[STATE] = self.state
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.api_url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        self._runner, port = await serve_on_loopback(app)
+        self.api_url = f"http://127.0.0.1:{port}"
         return self.api_url
 
     async def stop(self) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from standins.loopback import serve_on_loopback
 from standins.waiting import ChangeWaiter
 
 from .catalog import CatalogApi
@@ -79,11 +80,7 @@ class ManagedAgentsStandin:
         app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024 * 1024)
         for api in (CatalogApi(self.registry), FilesSkillsApi(self.registry), SessionsApi(self)):
             app.add_routes(api.routes())
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
+        self._runner, port = await serve_on_loopback(app)
         self.base_url = f"http://127.0.0.1:{port}"
         return self.base_url
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from standins.loopback import serve_on_loopback
 from standins.waiting import ChangeWaiter
 
 from . import chat, conversations, files, members, payloads, views  # noqa: F401  (registers Web API methods)
@@ -75,11 +76,7 @@ class SlackStandin(Controls):
         app.router.add_post("/upload/v1/{file_id}", functools.partial(files.upload, self))
         app.router.add_get("/files/{file_id}/{tail:.*}", functools.partial(files.serve_file, self))
         app.router.add_post("/response/{team}/{token}", functools.partial(respond, self))
-        self._runner = web.AppRunner(app, shutdown_timeout=1.0, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
+        self._runner, port = await serve_on_loopback(app)
         self.base_url = f"http://127.0.0.1:{port}"
         self.api_url = f"{self.base_url}/api/"
         self.ws_url = f"ws://127.0.0.1:{port}/link"
