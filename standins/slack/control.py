@@ -86,16 +86,31 @@ class Controls:
         self.changed()
         return ack
 
+    async def close_view(self: SlackStandin, user_id: str, view_id: str) -> dict[str, Any] | None:
+        """A member cancels an open modal; the app hears view_closed only if the view asked (notify_on_close)."""
+        view = self.views.by_id.get(view_id)
+        if view is None or view_id in self.views.closed or view["type"] != "modal" \
+                or view_id not in self.views.by_user.get(user_id, []):
+            raise LookupError(f"no open modal {view_id!r} for {user_id}")
+        stack = [v["id"] for v in self.views.modals(user_id)] if view.get("clear_on_close") else [view_id]
+        self.views.closed.update(stack)
+        self.changed()
+        if not view.get("notify_on_close"):
+            return None
+        payload = payloads.view_closed(self.workspace, user_id=user_id, view=view, cleared=len(stack) > 1)
+        return await self.hub.deliver("interactive", payload, accepts_response_payload=False)
+
     async def post_message(self: SlackStandin, user_id: str, channel: str, text: str, *,
                            thread_ts: str | None = None, bot_id: str | None = None, subtype: str | None = None,
+                           username: str | None = None,
                            attachments: list[dict[str, Any]] | None = None,
                            blocks: list[dict[str, Any]] | None = None) -> str:
-        """A member (or, with bot_id, an integration) posts; the app gets the message event. Returns the ts."""
+        """A member (or, with bot_id, an integration named `username`) posts; the app gets the message event."""
         ws = self.workspace
         chan = ws.channel(channel)
         if bot_id is not None:
             fields: dict[str, Any] = {"subtype": "bot_message", "bot_id": bot_id, "text": text,
-                                      "username": ws.user_name(user_id) if user_id else "integration"}
+                                      "username": username or (ws.user_name(user_id) if user_id else "integration")}
         else:
             ws.user(user_id)
             fields = {"user": user_id, "text": text, "client_msg_id": str(uuid.uuid4())}

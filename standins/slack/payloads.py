@@ -10,7 +10,7 @@ from typing import Any
 from .store import Workspace, public
 
 __all__ = ["VERIFICATION_TOKEN", "block_actions", "event_callback", "find_action", "message_event",
-           "slash_command", "user_ref", "view_submission"]
+           "slash_command", "user_ref", "view_closed", "view_submission"]
 
 VERIFICATION_TOKEN = "standin-verification-token"
 
@@ -108,6 +108,21 @@ def view_submission(ws: Workspace, *, user_id: str, view: dict[str, Any], values
         "trigger_id": trigger_id,
         "view": submitted,
         "response_urls": [],
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
+
+
+def view_closed(ws: Workspace, *, user_id: str, view: dict[str, Any], cleared: bool) -> dict[str, Any]:
+    """A view_closed payload: the member cancelled a modal that set notify_on_close."""
+    return {
+        "type": "view_closed",
+        "team": _team(ws),
+        "user": user_ref(ws, user_id),
+        "api_app_id": ws.app_id,
+        "token": VERIFICATION_TOKEN,
+        "view": copy.deepcopy(view),
+        "is_cleared": cleared,
         "enterprise": None,
         "is_enterprise_install": False,
     }

@@ -19,6 +19,7 @@ from .responses import respond
 from .socket_mode import EnvelopeAck, SocketHub
 from .store import Workspace
 from .views import ViewStore
+from .web import WebUI
 from .webapi import ApiCall, Failure, WebApi
 
 __all__ = ["SlackStandin"]
@@ -44,7 +45,7 @@ class SlackStandin(Controls):
                  channels: Mapping[str, str] | Iterable[str] = (), bot_user_id: str = "U0BOT",
                  bot_id: str = "B0BOT", team_id: str = "T0TEAM", app_id: str = "A0APP",
                  bot_token: str | None = None, app_token: str | None = None,
-                 echo_bot_messages: bool = True) -> None:
+                 echo_bot_messages: bool = True, port: int = 0) -> None:
         self.workspace = Workspace(users=_members(users),
                                    usergroups={g: list(m) for g, m in (usergroups or {}).items()},
                                    channels=_channels(channels), team_id=team_id, bot_user_id=bot_user_id,
@@ -59,6 +60,9 @@ class SlackStandin(Controls):
         self.base_url = ""
         self.api_url = ""
         self.ws_url = ""
+        self.ui_url = ""  # the workspace as a web page, for people (see standins/slack/web/)
+        self.port = port  # 0: a free port
+        self.ui = WebUI(self)
         self.hub = SocketHub(app_id=app_id, on_change=self.changed)
         self.web = WebApi(self)
         self._runner: web.AppRunner | None = None
@@ -76,10 +80,12 @@ class SlackStandin(Controls):
         app.router.add_post("/upload/v1/{file_id}", functools.partial(files.upload, self))
         app.router.add_get("/files/{file_id}/{tail:.*}", functools.partial(files.serve_file, self))
         app.router.add_post("/response/{team}/{token}", functools.partial(respond, self))
-        self._runner, port = await serve_on_loopback(app)
+        self.ui.register(app)
+        self._runner, port = await serve_on_loopback(app, self.port)
         self.base_url = f"http://127.0.0.1:{port}"
         self.api_url = f"{self.base_url}/api/"
         self.ws_url = f"ws://127.0.0.1:{port}/link"
+        self.ui_url = f"{self.base_url}/ui/"
         return self.api_url
 
     async def stop(self) -> None:
@@ -87,6 +93,7 @@ class SlackStandin(Controls):
         for task in list(self._tasks):
             task.cancel()
         await self.hub.close()
+        await self.ui.close()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=2.0)
         if self._runner is not None:
@@ -130,8 +137,9 @@ class SlackStandin(Controls):
 
     # -- changes and waiting ---------------------------------------------------------------------
     def changed(self) -> None:
-        """Wake wait_for() callers (coalesced into one pending notification)."""
+        """Wake wait_for() callers and the web page's live view (each coalesced)."""
         self._waiter.changed()
+        self.ui.changed()
 
     async def wait_for(self, predicate: Callable[[SlackStandin], Any], timeout: float = 10.0) -> None:
         """Wait until predicate(slack) is true, re-checked on every change; TimeoutError says what was seen."""
