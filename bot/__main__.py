@@ -87,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
         help="start from this integration's sample alert posted in #alerts instead of /incident",
     )
     demo.add_argument("--pace", type=float, default=None, help="seconds between agent steps (default 0.15, 0 headless)")
+    demo.add_argument("--port", type=int, default=0, help="the local Slack's port, for a stable page URL (default: a free one)")
+    demo.add_argument("--no-browser", action="store_false", dest="browser", help="print the page's URL, do not open it")
+    demo.add_argument(
+        "--two-person", action="store_true", help="APPROVAL_SELF_DENY: whoever opened an incident cannot approve its fix"
+    )
     demo.add_argument("-v", "--verbose", action="store_true", help="show the bot's logs")
     sub.add_parser("provision", help="create or update the skill, agent and environment, and print their ids")
     sub.add_parser("teardown", help="archive the agent and environment")
@@ -101,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error("--headless needs --approve or --reject")
             pace = args.pace if args.pace is not None else (0.0 if args.headless else 0.15)
             options = DemoOptions(
-                incident=args.incident, headless=args.headless, decision=args.decision, pace=pace, alert=args.alert
+                incident=args.incident, headless=args.headless, decision=args.decision, pace=pace, alert=args.alert,
+                port=args.port, browser=args.browser, two_person=args.two_person,
             )
             return asyncio.run(run_demo(options))
         if command in ("provision", "teardown"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import functools
 import json
 import os
 import sys
@@ -14,13 +14,16 @@ from typing import Any
 from blocks.ids import ActionId
 from bot.app import Bot, build_bot
 from bot.settings import REPO_ROOT, Settings
+from bot.demo_terminal import pending_card, print_message, thread_snapshot
 from bot.transcript import message_lines
 
-__all__ = ["DemoOptions", "run_demo", "DemoWorld", "start_world", "INCIDENTS"]
+__all__ = ["DemoOptions", "run_demo", "DemoWorld", "start_world", "INCIDENTS", "SAMPLE_ALERTS", "post_sample_alert"]
 
 INCIDENTS = {"oom": "checkout-oom", "checkout-oom": "checkout-oom", "2277": "incident-2277"}
 ONCALL, ALERTS = "C0ONCALL", "C0ALERTS"
 YOU, BYSTANDER = "U0ONCALL", "U0BYSTANDER"
+LEAD = "U0LEAD"  # a second approver, who did not open the demo's incident (the two-person rule needs one)
+SAMPLE_ALERTS = REPO_ROOT / "fixtures" / "alerts"
 
 
 @dataclass
@@ -31,6 +34,9 @@ class DemoOptions:
     pace: float = 0.15
     work_dir: Path | None = None
     alert: str | None = None  # post this integration's sample alert in #alerts instead of typing /incident
+    port: int = 0  # the local Slack's port (its web page is /ui/ there); 0: a free one
+    browser: bool = True  # open the page in a browser when there is a display
+    two_person: bool = False  # APPROVAL_SELF_DENY: whoever opened an incident cannot approve its fix
 
 
 @dataclass
@@ -55,6 +61,7 @@ async def start_world(
     pace: float = 0.0,
     posts_per_second: float = 50.0,
     brain: Any = None,
+    slack_port: int = 0,
     **overrides: Any,
 ) -> DemoWorld:
     """Start the Slack and Managed Agents stand-ins on loopback, and the real bot pointed at them."""
@@ -64,9 +71,14 @@ async def start_world(
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         os.environ[var] = ""  # slack_sdk hands proxies to aiohttp explicitly; loopback needs none
     slack = SlackStandin(
-        users={YOU: {"name": "you", "real_name": "You (on call)"}, BYSTANDER: {"name": "sam", "real_name": "Sam"}},
-        usergroups={"S0SRE": [YOU]},
+        users={
+            YOU: {"name": "you", "real_name": "You (on call)"},
+            BYSTANDER: {"name": "sam", "real_name": "Sam"},
+            LEAD: {"name": "alex", "real_name": "Alex (SRE lead)"},
+        },
+        usergroups={"S0SRE": [YOU, LEAD]},
         channels={ONCALL: "oncall", ALERTS: "alerts"},
+        port=slack_port,
     )
     api_url = await slack.start()
     agents = ManagedAgentsStandin(pace=pace, brain=brain)
@@ -86,6 +98,10 @@ async def start_world(
         "audit_log": work_dir / "audit.jsonl",
     }
     settings = Settings(**{**fields, **overrides})
+    _describe_members(slack, settings)
+    for source in sorted(p.stem for p in SAMPLE_ALERTS.glob("*.json")):
+        slack.ui.add_action(f"alert:{source}", f"Fire a {_integration(source)} alert",
+                            functools.partial(post_sample_alert, slack, source), group="Sample alerts")
     bot = build_bot(settings)
     try:
         await bot.start()
@@ -96,34 +112,26 @@ async def start_world(
     return DemoWorld(slack=slack, agents=agents, bot=bot, settings=settings)
 
 
-def _snapshot(slack: Any, ts: str) -> tuple:
-    return tuple((m["ts"], json.dumps([m.get("text"), m.get("blocks"), m.get("files")], default=str)) for m in slack.thread(ONCALL, ts))
+def _describe_members(slack: Any, settings: Settings) -> None:
+    """Say on the page who may decide, as the bot's settings have it (the stand-in itself knows no approvers)."""
+    ws = slack.workspace
+    for uid, info in ws.users.items():
+        if info.get("is_bot"):
+            continue
+        allowed = uid in settings.approvers or any(uid in ws.usergroups.get(g, ()) for g in settings.approvers)
+        info["title"] = "not an approver" if not allowed else \
+            "approver, but not of incidents they open" if settings.approval_self_deny else "approver"
 
 
-def _pending_card(slack: Any, ts: str) -> dict | None:
-    for msg in slack.thread(ONCALL, ts):
-        for block in msg.get("blocks") or []:
-            if block.get("type") == "actions" and any(
-                e.get("action_id") == ActionId.APPROVE for e in block.get("elements", [])
-            ):
-                return msg
-    return None
-
-
-def _print(msg: dict, *, edited: bool, before: list[str] | None = None, out=sys.stdout) -> list[str]:
-    """Print a message; for an edit, only the lines it did not show before. Returns the lines shown now."""
-    lines = message_lines(msg)
-    fresh = [ln for ln in lines if ln not in set(before or ())] if edited else lines
-    if fresh:
-        who = "bot" if msg.get("bot_id") else msg.get("user", "?")
-        print(f"\n[{who}]" + (" (updated)" if edited else ""), file=out)
-        for line in fresh:
-            print(f"  {line}", file=out)
-    return lines
-
-
-async def _ask(prompt: str) -> str:
-    return (await asyncio.to_thread(input, prompt)).strip().lower()
+async def _open_incident(world: DemoWorld, options: DemoOptions, incident_dir: Path, name: str) -> None:
+    """Open the demo's incident: the integration's sample alert in #alerts, or /incident typed in #oncall."""
+    if options.alert:
+        await _post_sample_alert(world, options.alert)
+        return
+    alert = json.loads((incident_dir / "alert.json").read_text())
+    title = alert.get("event", {}).get("data", {}).get("title") or name
+    print(f"\n> /incident {title}   (typed by {YOU} in #oncall)")
+    await world.slack.slash_command(YOU, "/incident", title, channel_id=ONCALL)
 
 
 async def run_demo(options: DemoOptions) -> int:
@@ -135,63 +143,89 @@ async def run_demo(options: DemoOptions) -> int:
         return 2
     work_dir = options.work_dir or Path(tempfile.mkdtemp(prefix="incident-bot-demo-"))
     print(f"Starting the local Slack and Managed Agents stand-ins (work dir {work_dir})…")
-    world = await start_world(incident_dir=incident_dir, work_dir=work_dir, pace=options.pace, posts_per_second=20)
-    slack = world.slack
+    overrides = {"approval_self_deny": True} if options.two_person else {}
+    world = await start_world(incident_dir=incident_dir, work_dir=work_dir, pace=options.pace, posts_per_second=20,
+                              slack_port=options.port, **overrides)
     try:
-        if options.alert:
-            await _post_sample_alert(world, options.alert)
-        else:
-            alert = json.loads((incident_dir / "alert.json").read_text())
-            title = alert.get("event", {}).get("data", {}).get("title") or name
-            print(f"\n> /incident {title}   (typed by {YOU} in #oncall)")
-            await slack.slash_command(YOU, "/incident", title, channel_id=ONCALL)
-        await slack.wait_for(lambda s: bool(s.messages(ONCALL)), timeout=30)
-        root_ts = slack.messages(ONCALL)[0]["ts"]
-        run = None
-        shown: dict[str, str] = {}
-        printed: dict[str, list[str]] = {}
-        decided = False
-        while True:
-            if run is None:
-                run = next(iter(world.bot.manager.runs.values()), None)
-            snap = _snapshot(slack, root_ts)
-            for ts, fingerprint in snap if not options.headless else ():
-                if shown.get(ts) != fingerprint:
-                    msg = next(m for m in slack.thread(ONCALL, root_ts) if m["ts"] == ts)
-                    printed[ts] = _print(msg, edited=ts in shown, before=printed.get(ts))
-                    shown[ts] = fingerprint
-            card = _pending_card(slack, root_ts)
-            if card is not None and not decided:
-                choice = options.decision
-                while choice not in ("approve", "reject"):
-                    answer = await _ask("\nApprove or reject this fix? [a/r] ")
-                    choice = {"a": "approve", "r": "reject"}.get(answer[:1])
-                action = ActionId.APPROVE if choice == "approve" else ActionId.REJECT
-                print(f"\n> {YOU} clicks {'Approve' if choice == 'approve' else 'Reject'}")
-                await slack.click(YOU, ONCALL, card["ts"], action)
-                if action is ActionId.REJECT:  # the bot asks why in a modal; the agent reads the answer
-                    reason = "not now: rejected from the demo" if options.headless else await _ask("Why? (optional) ")
-                    await slack.wait_for(lambda s: bool(s.views.modals(YOU)), timeout=30)
-                    modal = slack.views.modals(YOU)[-1]
-                    values = {"reason": {"reason_input": {"type": "plain_text_input", "value": reason}}}
-                    await slack.submit_view(YOU, modal["id"], values)
-                decided = True
-            if run is not None and run.state.finished:
-                await run.publisher.flush(timeout=30)
-                if _snapshot(slack, root_ts) == snap:
-                    break
-                continue
-            await slack.wait_for(lambda s: _snapshot(s, root_ts) != snap, timeout=120)
-        if options.headless:
-            print("\n--- the thread in #oncall, as it ends ---")
-            for msg in slack.thread(ONCALL, root_ts):
-                _print(msg, edited=False)
-        return await _report(world, run, options)
+        if not options.headless:
+            from bot.demo_live import run_live
+
+            return await run_live(world, options, opening=lambda: _open_incident(world, options, incident_dir, name),
+                                  report=lambda run: _report(world, run, options))
+        await _open_incident(world, options, incident_dir, name)
+        return await _run_headless(world, options)
     finally:
         await world.stop()
 
 
-SAMPLE_ALERTS = REPO_ROOT / "fixtures" / "alerts"
+async def _run_headless(world: DemoWorld, options: DemoOptions) -> int:
+    """Decide the first approval as told, wait for the end, and print the thread as a transcript."""
+    slack = world.slack
+    await slack.wait_for(lambda s: bool(s.messages(ONCALL)), timeout=30)
+    root_ts = slack.messages(ONCALL)[0]["ts"]
+    run = None
+    decided = False
+    while True:
+        if run is None:
+            run = next(iter(world.bot.manager.runs.values()), None)
+        snap = thread_snapshot(slack, ONCALL, root_ts)
+        card = pending_card(slack, ONCALL, root_ts)
+        if card is not None and not decided:
+            await decide(slack, card, approve=options.decision == "approve", user=YOU,
+                         reason="not now: rejected from the demo")
+            decided = True
+        if run is not None and run.state.finished:
+            await run.publisher.flush(timeout=30)
+            if thread_snapshot(slack, ONCALL, root_ts) == snap:
+                break
+            continue
+        await slack.wait_for(lambda s: thread_snapshot(s, ONCALL, root_ts) != snap, timeout=120)
+    print("\n--- the thread in #oncall, as it ends ---")
+    for msg in slack.thread(ONCALL, root_ts):
+        print_message(msg, edited=False)
+    return await _report(world, run, options)
+
+
+async def decide(slack: Any, card: dict[str, Any], *, approve: bool, user: str, reason: str = "",
+                 wait_modal: bool = True) -> str | None:
+    """Click Approve or Reject on a card as `user`; a Reject's reason modal is submitted with `reason`.
+
+    With wait_modal=False a Reject only clicks, and returns the id of the reason modal it opened (or None).
+    """
+    action = ActionId.APPROVE if approve else ActionId.REJECT
+    print(f"\n> {user} clicks {'Approve' if approve else 'Reject'}")
+    before = {v["id"] for v in slack.views.modals(user)}
+    await slack.click(user, ONCALL, card["ts"], action)
+    if approve:
+        return None
+    # the bot asks why in a modal; the agent reads the answer
+    await slack.wait_for(lambda s: any(v["id"] not in before for v in s.views.modals(user)), timeout=30)
+    modal = slack.views.modals(user)[-1]
+    if wait_modal:
+        await submit_reason(slack, user, modal["id"], reason)
+    return str(modal["id"])
+
+
+async def submit_reason(slack: Any, user: str, view_id: str, reason: str) -> None:
+    """Submit the reason modal of a Reject."""
+    values = {"reason": {"reason_input": {"type": "plain_text_input", "value": reason}}}
+    await slack.submit_view(user, view_id, values)
+
+
+def _integration(source: str) -> str:
+    """The name an integration posts under, e.g. "PagerDuty"."""
+    event = json.loads((SAMPLE_ALERTS / f"{source}.json").read_text())
+    return str((event.get("bot_profile") or {}).get("name") or event.get("username") or source)
+
+
+async def post_sample_alert(slack: Any, source: str) -> str:
+    """Post an integration's sample alert (fixtures/alerts/<source>.json) in #alerts as that integration; its ts."""
+    event = json.loads((SAMPLE_ALERTS / f"{source}.json").read_text())
+    return await slack.post_message(
+        event.get("user") or "U0INTEGRATION", ALERTS, event.get("text") or "",
+        bot_id=event.get("bot_id") or "B0INTEGRATION", attachments=event.get("attachments"), blocks=event.get("blocks"),
+        username=_integration(source),
+    )  # fmt: skip
 
 
 async def _post_sample_alert(world: DemoWorld, source: str) -> None:
@@ -201,10 +235,7 @@ async def _post_sample_alert(world: DemoWorld, source: str) -> None:
     print(f"\n> {name} posts an alert in #alerts")
     for line in message_lines(event):
         print(f"  {line}")
-    ts = await world.slack.post_message(
-        event.get("user") or "U0INTEGRATION", ALERTS, event.get("text") or "",
-        bot_id=event.get("bot_id") or "B0INTEGRATION", attachments=event.get("attachments"), blocks=event.get("blocks"),
-    )  # fmt: skip
+    ts = await post_sample_alert(world.slack, source)
     await world.slack.wait_for(lambda s: len(s.thread(ALERTS, ts)) > 1, timeout=30)
     reply = world.slack.thread(ALERTS, ts)[-1]
     print(f"\n[bot, in the alert's thread] {reply.get('text', '')}")
