@@ -43,8 +43,10 @@ async function click(msg, { element, button }) {
   if (element.confirm && !(await confirmDialog(element.confirm, ctx))) return;
   button.disabled = true;
   button.classList.add("busy");
-  const done = await act("click", { channel: page.channel, ts: msg.ts, action_id: element.action_id }, "The click failed");
-  if (!done) { button.disabled = false; button.classList.remove("busy"); }
+  await act("click", { channel: page.channel, ts: msg.ts, action_id: element.action_id }, "The click failed");
+  // acked: like Slack, the button works again (a decided card is redrawn without it anyway)
+  button.disabled = false;
+  button.classList.remove("busy");
 }
 
 async function send(form, thread) {

@@ -55,7 +55,9 @@ function attachment(att, ctx) {
     const grid = el("div", "fields");
     for (const field of att.fields) {
       const cell = el("div", field.short ? "field" : "field wide");
-      cell.append(el("div", "field-title", field.title ?? ""), mrkdwn(field.value ?? "", ctx));
+      const title = cell.appendChild(el("div", "field-title"));
+      title.append(plain(field.title ?? ""));
+      cell.append(mrkdwn(field.value ?? "", ctx));
       grid.append(cell);
     }
     node.append(grid);
@@ -116,7 +118,7 @@ export function renderMessage(msg, opts) {
   if (who.app) meta.append(el("span", "badge", "APP"));
   meta.append(el("time", "time", clock(msg.ts ?? msg.message_ts)));
   if (msg.edited) meta.append(el("span", "edited", "(edited)"));
-  if (msg.subtype === "thread_broadcast") {
+  if (msg.subtype === "thread_broadcast" && opts.onOpenThread) {
     const line = body.appendChild(el("button", "broadcast-of", "replied to a thread"));
     line.type = "button";
     line.addEventListener("click", () => opts.onOpenThread?.(msg.thread_ts));
