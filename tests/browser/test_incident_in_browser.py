@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from playwright.async_api import Browser, expect
 
 from bot.demo import BYSTANDER, LEAD, YOU, DemoWorld
+from tests.browser.screenshot import shoot
 from tests.browser.helpers import STEP, approval_card, click_approve, open_page, run_incident, switch_user, thread_pane
 
 
@@ -106,4 +109,11 @@ async def test_sample_alert_app_home_and_what_a_non_approver_sees(browser: Brows
     await switch_user(page, YOU, "you")
     await expect(home).to_contain_text("Waiting on you", timeout=STEP)
     await expect(home).not_to_contain_text("You are not an approver")
+    await home.get_by_role("link", name="KubePodCrashLooping").first.click()  # a permalink opens here
+    await expect(thread_pane(page)).to_contain_text("not Claude", timeout=STEP)
     assert errors == []
+
+
+async def test_the_screenshot_script_still_runs(browser: Browser, tmp_path: Path) -> None:
+    shot = await shoot(tmp_path / "thread.png")
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -204,7 +204,7 @@ function onState(state) {
   ws.usersById = new Map(ws.users.map((u) => [u.id, u]));
   page.ws = ws;
   const channels = new Map(ws.channels.map((c) => [c.id, c]));
-  ctx = { userName: (id) => ws.usersById.get(id)?.name, channelName: (id) => channels.get(id)?.name };
+  ctx = { userName: (id) => ws.usersById.get(id)?.name, channelName: (id) => channels.get(id)?.name, localLink };
   const stale = state.user !== page.user || state.channel.id !== page.channel || (state.thread?.ts ?? null) !== page.thread;
   if (stale) return; // a snapshot for a view this page has left
   page.state = state;
@@ -213,6 +213,16 @@ function onState(state) {
 }
 
 // -- navigation --------------------------------------------------------------------------------------------
+function localLink(url) {
+  // https://<domain>.slack.com/archives/<channel>/p<ts digits>[?thread_ts=<ts>]: chat.getPermalink's shape
+  const m = /^https:\/\/([\w-]+)\.slack\.com\/archives\/(\w+)\/p(\d+)(\d{6})(?:\?thread_ts=([\d.]+))?/.exec(url);
+  if (!m || m[1] !== page.ws?.team.domain || !page.ws.channels.some((c) => c.id === m[2])) return null;
+  return () => {
+    Object.assign(page, { channel: m[2], thread: m[5] ?? `${m[3]}.${m[4]}`, view: "channel" });
+    remember();
+  };
+}
+
 function openChannel(id) {
   Object.assign(page, { channel: id, thread: null, view: "channel" });
   remember();

@@ -92,9 +92,14 @@ function token(inner, ctx) {
   if (url) {
     const a = el("a", "link");
     a.href = url;
-    a.target = "_blank";
-    a.rel = "noopener noreferrer";
     a.append(plain(label ?? body));
+    const local = ctx.localLink?.(url); // a permalink into this workspace opens here, not on slack.com
+    if (local) {
+      a.addEventListener("click", (event) => { event.preventDefault(); local(); });
+    } else {
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+    }
     return a;
   }
   // not a link Slack would make (javascript:, file:, or just text in angle brackets): show it as text
