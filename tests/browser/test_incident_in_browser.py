@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from playwright.async_api import Browser, expect
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.demo import BYSTANDER, LEAD, YOU, DemoWorld
-from tests.browser.screenshot import shoot
 from tests.browser.helpers import STEP, approval_card, click_approve, open_page, run_incident, switch_user, thread_pane
+from tests.browser.screenshot import shoot
 
 
 def _interactions(world: DemoWorld) -> int:
@@ -117,3 +118,35 @@ async def test_sample_alert_app_home_and_what_a_non_approver_sees(browser: Brows
 async def test_the_screenshot_script_still_runs(browser: Browser, tmp_path: Path) -> None:
     shot = await shoot(tmp_path / "thread.png")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+MRKDWN = ("*bold* _italic_ ~struck~ `a < b` <https://example.com/x?a=1&amp;b=2|a link> <javascript:alert(1)|not a link> "
+          "<@U0LEAD> <#C0ALERTS> <!here> &lt;b&gt;kept&lt;/b&gt;\n• first\n• second\n&gt; quoted\n```x = 1 &amp;&amp; y```")
+
+
+async def test_block_kit_and_mrkdwn_are_drawn(browser: Browser, world: DemoWorld) -> None:
+    errors: list[str] = []
+    page = await open_page(browser, world.slack.ui_url, user=YOU, errors=errors)
+    client = AsyncWebClient(token="xoxb-demo", base_url=world.slack.api_url)
+    await client.chat_postMessage(channel="C0ONCALL", text="fallback", blocks=[
+        {"type": "header", "text": {"type": "plain_text", "text": "A &amp; B"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": MRKDWN}},
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": "*Status*\nok"}, {"type": "mrkdwn", "text": "*Owner*\n<@U0ONCALL>"}]},
+        {"type": "divider"},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "small print"}]},
+        {"type": "actions", "elements": [
+            {"type": "button", "action_id": "nope", "style": "danger", "text": {"type": "plain_text", "text": "Danger"}}]},
+    ])  # fmt: skip
+    msg = page.locator("#messages .msg", has_text="small print")
+    await expect(msg.locator(".header")).to_have_text("A & B", timeout=STEP)
+    for selector, text in (("b", "bold"), ("i", "italic"), ("s", "struck"), ("code.inline", "a < b"),
+                           ("pre.code", "x = 1 && y"), ("a.link", "a link"), (".mention.user", "@alex"),
+                           (".mention.channel", "#alerts"), (".mention.broadcast", "@here"), ("li", "second"),
+                           ("blockquote", "quoted"), (".fields .field", "Owner"), (".context", "small print")):
+        await expect(msg.locator(selector).filter(has_text=text)).to_have_count(1)
+    await expect(msg.locator("a.link")).to_have_attribute("href", "https://example.com/x?a=1&b=2")
+    await expect(msg.locator("a", has_text="not a link")).to_have_count(0)
+    await expect(msg).to_contain_text("@here <b>kept</b>")  # entities drawn as the characters, not as markup
+    await expect(msg.locator("hr.divider")).to_have_count(1)
+    await expect(msg.get_by_role("button", name="Danger")).to_have_class("btn danger")
+    assert errors == []
