@@ -6,6 +6,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
+import aiohttp
 from anthropic import AsyncAnthropic
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
@@ -54,9 +55,14 @@ class Bot:
     handler: AsyncSocketModeHandler | None = field(default=None)
     webhooks: WebhookServer | None = field(default=None)
     webhook_port: int | None = field(default=None)
+    _http: aiohttp.ClientSession | None = field(default=None, repr=False)
 
     async def start(self, *, resume: bool = True, connect_timeout: float = 30.0) -> None:
         """Check the bot token, provision, resume live incidents, then connect to Slack over Socket Mode."""
+        if self.slack.session is None:
+            # slack_sdk opens a new HTTP session (and connection) per call without one; the benchmark showed
+            # that cost in every post and update under load.
+            self._http = self.slack.session = aiohttp.ClientSession()
         identity = await self.slack.auth_test()  # a bad bot token fails here, not at the first incident
         log.info("Slack bot user %s in team %s", identity.get("user_id"), identity.get("team_id"))
         await self.manager.provisioned()
@@ -87,6 +93,9 @@ class Bot:
             await self.webhooks.stop()
             self.webhooks = None
         await self.manager.close()
+        if self._http is not None:
+            await self._http.close()
+            self.slack.session = self._http = None
 
 
 async def _spawned(manager: IncidentManager, coro) -> None:  # type: ignore[no-untyped-def]

@@ -148,25 +148,33 @@ class LocalPullRequests:
 
     async def _info(self, repo: Path, number: int) -> PullRequestInfo:
         branch = f"pr/{number}"
-        title = (await self._git(repo, "log", "-1", "--format=%s", branch)).strip()
-        base = (await self._git(repo, "merge-base", "main", branch)).strip()
-        diff = await self._git(repo, "diff", base, branch)
-        merged = (await self._git(repo, "rev-parse", branch)).strip() == base
+        # Concurrently: a click waits on this before its decision is sent. `main...pr/N` diffs from the merge base.
+        head, base, diff = await asyncio.gather(
+            self._git(repo, "log", "-1", "--format=%H%n%s", branch),
+            self._git(repo, "merge-base", "main", branch),
+            self._git(repo, "diff", f"main...{branch}"),
+        )
+        commit, _, title = head.partition("\n")
         return PullRequestInfo(
             number=number,
-            title=title,
+            title=title.strip(),
             branch=branch,
             url=f"{repo.resolve().as_uri()}#{branch}",
             diff_sha256=diff_sha256(diff),
-            merged=merged,
+            merged=commit.strip() == base.strip(),
         )
 
     async def info(self, session_id: str, number: int) -> PullRequestInfo | None:
         """A PR's current state, or None if there is no such PR."""
         repo = self.repo_path(session_id)
-        if not (repo / ".git").is_dir() or number not in await self._branches(repo):
+        if not (repo / ".git").is_dir():
             return None
-        return await self._info(repo, number)
+        try:
+            return await self._info(repo, number)
+        except GitError:
+            if number not in await self._branches(repo):
+                return None
+            raise
 
     async def merge(self, session_id: str, number: int) -> str:
         """Merge the PR into main (a merge commit); returns main's new head."""

@@ -12,6 +12,7 @@ from typing import Any, Mapping
 from blocks.views import Decision, ErrorView, IncidentStatus
 
 from bot.run.state import Approval, Confirmation, IncidentState, PullRequest, ThreadItem, ToolCall
+from bot.run.steps import first_line
 
 __all__ = ["reduce", "text_of", "parse_time"]
 
@@ -221,7 +222,9 @@ def reduce(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
             call = state.tools.get(ev.get("tool_use_id") or ev.get("mcp_tool_use_id") or "")
             if call is None:
                 return state
-            done = replace(call, result=text_of(ev.get("content")), is_error=bool(ev.get("is_error")))
+            # Only the preview is kept: a built-in tool's output (a whole log file) would otherwise stay in memory
+            # for every open incident, and nothing but the step line shows it.
+            done = replace(call, result=first_line(text_of(ev.get("content"))), is_error=bool(ev.get("is_error")))
             return replace(state, tools=_put(state.tools, call.id, done))
         case "user.custom_tool_result":
             return _on_custom_result(state, ev, at)

@@ -30,7 +30,8 @@ def summarise_input(name: str, tool_input: dict) -> str:
     return json.dumps(tool_input, separators=(",", ":"))[:200] if tool_input else ""
 
 
-def _first_line(text: str, limit: int = 160) -> str:
+def first_line(text: str, limit: int = 160) -> str:
+    """The first non-blank line, stripped and cut: all a progress step shows of a tool's output."""
     for line in text.splitlines():
         if line.strip():
             return line.strip()[:limit]
@@ -48,5 +49,5 @@ def step_view(call: ToolCall) -> StepView:
         summary=summarise_input(call.name, dict(call.input)),
         state=state,
         custom=call.custom,
-        result_preview=_first_line(call.result or ""),
+        result_preview=first_line(call.result or ""),
     )

@@ -24,6 +24,7 @@ from .files_skills import FilesSkillsApi
 from .runner import TurnRunner
 from .session import Session
 from .sessions_api import SessionsApi
+from .sse import REQUEST_RECORD
 from .store import Registry
 
 __all__ = ["ManagedAgentsStandin", "RecordedRequest"]
@@ -44,6 +45,7 @@ class RecordedRequest:
     headers: dict[str, str]
     status: int | None = None
     at: float = 0.0  # time.monotonic() on arrival
+    response_bytes: int = 0  # body bytes sent back (an SSE stream's grow as it is written)
 
 
 @dataclass
@@ -194,6 +196,7 @@ class ManagedAgentsStandin:
         record = RecordedRequest(request.method, request.path, {k: request.query.getall(k) for k in request.query},
                                  body, dict(request.headers), at=time.monotonic())
         self.requests.append(record)
+        request[REQUEST_RECORD] = record
         self._changed()
         request_id = new_id("req")
         try:
@@ -210,6 +213,8 @@ class ManagedAgentsStandin:
             response = error_response(ApiError(500, "internal stand-in error"), request_id)
         if not response.prepared:
             response.headers.setdefault("request-id", request_id)
+        if isinstance(response, web.Response) and isinstance(response.body, bytes | bytearray):
+            record.response_bytes = len(response.body)
         record.status = response.status
         self._changed()
         return response

@@ -50,6 +50,7 @@ class Session:
         self.deleted = False
         self.events: list[dict[str, Any]] = []
         self.by_id: dict[str, dict[str, Any]] = {}
+        self.emitted_at: dict[str, float] = {}  # event id -> time.monotonic() when first sent to the streams
         self.usage = {"input_tokens": 0, "output_tokens": 0, "cache_read_input_tokens": 0,
                       "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0}}
         self.memory: dict[str, Any] = {}
@@ -71,6 +72,7 @@ class Session:
         if event["processed_at"] is not None:
             self.events.append(event)
             self.by_id[event["id"]] = event
+        self.emitted_at.setdefault(event["id"], time.monotonic())
         encoded = frame(event)
         for queue in self._subscribers:
             queue.put_nowait(encoded)

@@ -10,6 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
+# The server puts each request's RecordedRequest here; a stream adds the bytes it writes to it.
+REQUEST_RECORD: web.RequestKey[Any] = web.RequestKey("request_record", object)
+
 __all__ = ["frame", "CLOSE", "PING", "serve_stream"]
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,7 @@ async def serve_stream(
     """Write queued frames to the client until CLOSE (clean end) or an injected cut (abrupt end)."""
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
     await response.prepare(request)
+    record = request.get(REQUEST_RECORD)
     sent = 0
     try:
         while True:
@@ -41,11 +45,15 @@ async def serve_stream(
                 item = await asyncio.wait_for(queue.get(), ping_interval)
             except TimeoutError:
                 await response.write(PING)
+                if record is not None:
+                    record.response_bytes += len(PING)
                 continue
             if item == CLOSE:
                 await response.write_eof()
                 return response
             await response.write(item)
+            if record is not None:
+                record.response_bytes += len(item)
             sent += 1
             every = cut_every()
             if every and sent >= every:
