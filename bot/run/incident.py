@@ -16,7 +16,7 @@ from bot.run.deadlines import ApprovalPolicy, watch_approval
 from bot.run.follower import follow_session
 from bot.run.publisher import ThreadPublisher
 from bot.run.reducer import reduce
-from bot.run.renderer import render_root, render_thread
+from bot.run.renderer import ThreadMemo, render_root, render_thread
 from bot.run.state import IncidentState
 
 __all__ = ["IncidentRun", "SlackThread"]
@@ -59,6 +59,7 @@ class IncidentRun:
         self.root_record: dict[str, str] = {}  # title, opener, source and first message, kept on the root message
         self.decided: dict[str, str] = {}  # tool-use id -> who decided, before the echo comes back
         self._seen: set[str] = set()
+        self._memo = ThreadMemo()
         self._live = False
         self._live_event = asyncio.Event()
         self._in_flight: set[str] = set()
@@ -149,7 +150,7 @@ class IncidentRun:
 
     def publish(self) -> None:
         """Submit the current state to the publisher (it coalesces)."""
-        self.publisher.submit(render_root(self.state, console_url=self.console_url), render_thread(self.state))
+        self.publisher.submit(render_root(self.state, console_url=self.console_url), render_thread(self.state, self._memo))
 
     async def follow_up(self, *, user_id: str, text: str) -> None:
         """Relay a person's thread reply to the session as quoted, untrusted data; follow the new turn."""

@@ -24,22 +24,10 @@ METADATA_EVENT_TYPE = "incident_bot"
 ROOT_KEY = "root"
 
 
-_digests: dict[int, tuple[Message, str]] = {}  # id -> (message, digest); holding it keeps the id unique
-
-
 def digest(message: Message, file: tuple[str, str] | None = None) -> str:
     """A short fingerprint of what a message shows, kept in its metadata so a restart re-sends nothing."""
-    if file is None:
-        hit = _digests.get(id(message))
-        if hit is not None and hit[0] is message:
-            return hit[1]
     payload = json.dumps([message.text, message.blocks, file], sort_keys=True, default=str)
-    value = hashlib.sha256(payload.encode()).hexdigest()[:20]
-    if file is None:
-        if len(_digests) > 8192:
-            _digests.clear()
-        _digests[id(message)] = (message, value)
-    return value
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
 class ChannelPacer:
@@ -88,6 +76,7 @@ class ThreadPublisher:
         self._pacer = pacer
         self.root_payload: dict[str, str] = dict(root_extra or {})
         self._posted: dict[str, _Posted] = {}
+        self._fingerprints: dict[str, tuple[Message, str]] = {}  # key -> last message seen and its digest
         self._desired: tuple[Message | None, Sequence[Rendered]] | None = None
         self._dirty = asyncio.Event()
         self._idle = asyncio.Event()
@@ -188,8 +177,19 @@ class ThreadPublisher:
             "event_payload": {**extra, "key": key, "digest": fingerprint, "session_id": self.session_id},
         }
 
+    def _fingerprint(self, key: str, item: Rendered) -> str:
+        # The renderer hands back the same Message object for an unchanged item: hash it once, not on every event.
+        if item.file is not None:
+            return digest(item.message, item.file)
+        seen = self._fingerprints.get(key)
+        if seen is not None and seen[0] is item.message:
+            return seen[1]
+        value = digest(item.message)
+        self._fingerprints[key] = (item.message, value)
+        return value
+
     async def _show(self, key: str, item: Rendered, *, root: bool = False) -> None:
-        fingerprint = digest(item.message, item.file)
+        fingerprint = self._fingerprint(key, item)
         posted = self._posted.get(key)
         if posted is not None and (posted.digest == fingerprint or item.file is not None):
             return

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Callable
 
 from blocks import (
     agent_messages,
@@ -25,13 +25,14 @@ from blocks.views import (
     IncidentStatus,
     IncidentView,
     ProgressView,
+    StepView,
 )
 
-from bot.run.state import IncidentState, ThreadItem
+from bot.run.state import IncidentState, ThreadItem, ToolCall
 from bot.secrets import redact, redact_blocks
-from bot.run.steps import summarise_input
+from bot.run.steps import step_view, summarise_input
 
-__all__ = ["Rendered", "render_root", "render_thread", "DIFF_ATTACH_LINES"]
+__all__ = ["Rendered", "ThreadMemo", "render_root", "render_thread", "DIFF_ATTACH_LINES"]
 
 DIFF_ATTACH_LINES = 40  # a diff longer than the card's preview is attached whole to the thread
 
@@ -46,10 +47,40 @@ class Rendered:
     file: tuple[str, str] | None = None  # (filename, content): upload once instead of a message
 
 
-# The builders are pure and their views frozen: a thread re-rendered after each event rebuilds only what changed.
-_agent_messages = lru_cache(maxsize=4096)(agent_messages)
-_progress_message = lru_cache(maxsize=4096)(progress_message)
-_approval_card = lru_cache(maxsize=1024)(approval_card)
+class ThreadMemo:
+    """One incident's last rendering of each thread item, by key: re-rendering after an event rebuilds only
+    the items whose view changed, and an unchanged item keeps the very same Message object (so the publisher's
+    fingerprint of it is reused). It holds one rendering per item, so memory follows the thread, not a cache size.
+    """
+
+    __slots__ = ("_by_key", "_steps")
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, tuple[object, list[Rendered]]] = {}
+        self._steps: dict[str, tuple[ToolCall, StepView]] = {}
+
+    def steps(self, state: IncidentState, item: ThreadItem) -> tuple[StepView, ...]:
+        """The progress steps of `item`; the reducer replaces a ToolCall when it changes, so the same object
+        means the same step (a progress message otherwise redraws every earlier step after each event)."""
+        out = []
+        for i in item.step_ids:
+            call = state.tools.get(i)
+            if call is None:
+                continue
+            seen = self._steps.get(i)
+            if seen is None or seen[0] is not call:
+                seen = self._steps[i] = (call, step_view(call))
+            out.append(seen[1])
+        return tuple(out)
+
+    def get(self, key: str, view: object, build: Callable[[], list[Rendered]]) -> list[Rendered]:
+        """The scrubbed renderings of item `key` for `view`, built only when the view differs from last time."""
+        hit = self._by_key.get(key)
+        if hit is not None and hit[0] == view:
+            return hit[1]
+        out = [_scrub(r) for r in build()]
+        self._by_key[key] = (view, out)
+        return out
 
 
 def _console_url(template: str, session_id: str) -> str | None:
@@ -134,58 +165,65 @@ def _confirmation_view(state: IncidentState, item: ThreadItem) -> ConfirmationVi
     )
 
 
-_scrubbed: dict[int, tuple[Message, Message]] = {}  # id -> (message, scrubbed); holding it keeps the id unique
-
-
-def _scrub_message(message: Message) -> Message:
-    hit = _scrubbed.get(id(message))
-    if hit is not None and hit[0] is message:
-        return hit[1]
-    out = Message(text=redact(message.text), blocks=redact_blocks(message.blocks))
-    if len(_scrubbed) > 8192:
-        _scrubbed.clear()
-    _scrubbed[id(message)] = (message, out)
-    return out
-
-
 def _scrub(r: Rendered) -> Rendered:
     file = (r.file[0], redact(r.file[1])) if r.file else None
-    return Rendered(r.key, _scrub_message(r.message), broadcast=r.broadcast, file=file)
+    message = Message(text=redact(r.message.text), blocks=redact_blocks(r.message.blocks))
+    return Rendered(r.key, message, broadcast=r.broadcast, file=file)
 
 
-def render_thread(state: IncidentState) -> list[Rendered]:
-    """Every message the incident thread should show, in order, with secrets redacted."""
-    return [_scrub(r) for r in _render_thread(state)]
+def render_thread(state: IncidentState, memo: ThreadMemo | None = None) -> list[Rendered]:
+    """Every message the incident thread should show, in order, with secrets redacted.
+
+    Pass the incident's `memo` to rebuild only what changed since the last call; the result is the same.
+    """
+    return _render_thread(state, memo if memo is not None else ThreadMemo())
 
 
-def _render_thread(state: IncidentState) -> list[Rendered]:
+def _render_thread(state: IncidentState, memo: ThreadMemo) -> list[Rendered]:
     out: list[Rendered] = []
     for item in state.items:
+        key = item.key
         match item.kind:
             case "message":
-                for i, msg in enumerate(_agent_messages(item.text)):
-                    out.append(Rendered(item.key if i == 0 else f"{item.key}#{i + 1}", msg))
+                text = item.text
+                out += memo.get(key, text, lambda: [
+                    Rendered(key if i == 0 else f"{key}#{i + 1}", msg) for i, msg in enumerate(agent_messages(text))
+                ])
             case "progress":
                 answered = all(state.tools[i].answered for i in item.step_ids if i in state.tools)
                 done = answered and (item is not state.items[-1] or state.finished)
-                out.append(Rendered(item.key, _progress_message(ProgressView(state.step_views(item), done=done))))
+                progress = ProgressView(memo.steps(state, item), done=done)
+                out += memo.get(key, progress, lambda: [Rendered(key, progress_message(progress))])
             case "approval":
-                view = _approval_view(state, item)
-                out.append(Rendered(item.key, _approval_card(view), broadcast=item.broadcast))
-                if view.pr_number is not None and view.diff.count("\n") > DIFF_ATTACH_LINES:
-                    out.append(
-                        Rendered(f"diff:{view.pr_number}", Message(text="", blocks=[]),
-                                 file=(f"pr-{view.pr_number}.diff", view.diff))
-                    )
+                view, broadcast = _approval_view(state, item), item.broadcast
+                out += memo.get(key, (view, broadcast), lambda: _approval_items(key, view, broadcast))
             case "confirmation":
-                out.append(Rendered(item.key, confirmation_card(_confirmation_view(state, item))))
+                conf = _confirmation_view(state, item)
+                out += memo.get(key, conf, lambda: [Rendered(key, confirmation_card(conf))])
             case "notice":
-                out.append(Rendered(item.key, notice(item.text)))
+                text = item.text
+                out += memo.get(key, text, lambda: [Rendered(key, notice(text))])
             case "reminder":
-                users = tuple(m for m in item.mentions if not m.startswith("S"))
-                groups = tuple(m for m in item.mentions if m.startswith("S"))
-                out.append(Rendered(item.key, reminder(item.text, users=users, groups=groups)))
+                text, mentions = item.text, tuple(item.mentions)
+                out += memo.get(key, (text, mentions), lambda: [Rendered(key, _reminder(text, mentions))])
             case "error":
-                if item.error is not None:
-                    out.append(Rendered(item.key, error_message(item.error)))
+                error = item.error
+                if error is not None:
+                    out += memo.get(key, error, lambda: [Rendered(key, error_message(error))])
     return out
+
+
+def _approval_items(key: str, view: ApprovalView, broadcast: bool) -> list[Rendered]:
+    out = [Rendered(key, approval_card(view), broadcast=broadcast)]
+    if view.pr_number is not None and view.diff.count("\n") > DIFF_ATTACH_LINES:
+        out.append(
+            Rendered(f"diff:{view.pr_number}", Message(text="", blocks=[]),
+                     file=(f"pr-{view.pr_number}.diff", view.diff))
+        )
+    return out
+
+
+def _reminder(text: str, mentions: tuple[str, ...]) -> Message:
+    users = tuple(m for m in mentions if not m.startswith("S"))
+    groups = tuple(m for m in mentions if m.startswith("S"))
+    return reminder(text, users=users, groups=groups)

@@ -7,7 +7,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Mapping
 
-from blocks.views import Decision, ErrorView, IncidentStatus, StepView
+from blocks.views import Decision, ErrorView, IncidentStatus
 
 __all__ = [
     "Approval",
@@ -147,8 +147,3 @@ class IncidentState:
         """The latest decided approval covering a PR."""
         decided = [a for a in self.approvals.values() if a.pr_number == pr_number and a.decision is not None]
         return decided[-1] if decided else None
-
-    def step_views(self, item: ThreadItem) -> tuple[StepView, ...]:
-        from bot.run.steps import step_view
-
-        return tuple(step_view(self.tools[i]) for i in item.step_ids if i in self.tools)

@@ -7,7 +7,7 @@ from functools import reduce as fold
 
 from blocks.limits import check_message
 from bot.run.reducer import reduce
-from bot.run.renderer import DIFF_ATTACH_LINES, render_root, render_thread
+from bot.run.renderer import DIFF_ATTACH_LINES, ThreadMemo, render_root, render_thread
 from bot.run.state import IncidentState
 
 from tests.bot import events as ev
@@ -33,6 +33,29 @@ def test_keys_are_stable_so_a_rerender_changes_nothing():
     second = [(r.key, r.message) for r in render_thread(_run(*events))]
     assert first == second
     assert [k for k, _ in first] == [f"progress:{a['id']}", f"message:{events[3]['id']}"]
+
+
+def test_a_thread_rendered_event_by_event_with_a_memo_shows_what_a_fresh_render_shows():
+    # The bot re-renders after every event and reuses what did not change: a stale step, card or
+    # decision would show here as a difference from rendering the same state from scratch.
+    a = ev.tool_use("bash", command="grep OOM logs/app.log")
+    pr = ev.custom("open_pull_request", title="Raise memory", body="oom.md", diff="--- a/f\n+++ b/f\n-1\n+2\n")
+    ask = ev.custom("request_approval", summary="raise memory to 512Mi")
+    events = [
+        ev.running(), a, ev.message("Looking at the logs"), ev.tool_result(a, "OOMKilled x3"),
+        pr, ev.custom_result(pr, {"pr_number": 1, "url": "file:///r#pr/1", "diff_sha256": "ab" * 32}), ask,
+        ev.custom_result(ask, {"decision": "approved", "approver": "U7", "pr_number": 1}),
+        ev.message("Merged."), ev.idle(),
+    ]
+    memo, state, shown = ThreadMemo(), _run(), []
+    for event in events:
+        state = reduce(state, event)
+        shown = render_thread(state, memo)
+        assert shown == render_thread(state)
+    card = {r.key: r for r in shown}[f"approval:{ask['id']}"]
+    assert not _buttons(card.message) and "U7" in _all_text(card.message)
+    progress = {r.key: r for r in shown}[f"progress:{a['id']}"]
+    assert "OOMKilled" in _all_text(progress.message)
 
 
 def test_approval_card_has_buttons_until_decided_and_a_long_diff_is_attached():
@@ -75,7 +98,9 @@ def test_root_message_tracks_status_root_cause_and_pr():
 def test_secrets_the_agent_repeats_never_reach_slack():
     leak = "found SLACK_BOT_TOKEN=xoxb-1234567890-abcdefghij and key sk-ant-api03-abcdefghijklmnop in the env"
     a = ev.tool_use("bash", command="env | grep TOKEN")
-    state = _run(a, ev.tool_result(a, leak), ev.message(leak))
+    on_its_own_line, quoted = "env:\nghp_0123456789abcdefghij", 'aws "AKIAABCDEFGHIJKLMNOP"'
+    state = _run(a, ev.tool_result(a, leak), ev.message(leak), ev.message(on_its_own_line), ev.message(quoted))
     shown = "".join(_all_text(r.message) for r in render_thread(state)) + _all_text(render_root(state))
     assert "xoxb-1234567890" not in shown and "sk-ant-api03-abc" not in shown
+    assert "ghp_0123456789abcdef" not in shown and "AKIAABCDEFGHIJKLMNOP" not in shown
     assert "[redacted]" in shown
