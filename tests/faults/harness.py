@@ -197,17 +197,21 @@ async def approve_when_asked(stage: Stage, root_ts: str, *, clicks: int = 1) -> 
     return session_id
 
 
+def settled(stage: Stage, root_ts: str) -> bool:
+    """The session ended its turn after a decision and the thread shows every agent message, buttons gone."""
+    session_id = _session_of(stage, root_ts)
+    if session_id is None or not _ended(stage, session_id):
+        return False
+    keys = {k for k in map(_key, stage.slack.thread(ONCALL, root_ts)) if k}
+    msgs = [e for e in stage.agents.sessions[session_id].events if e["type"] == "agent.message"]
+    card = any((k or "").startswith("approval:") for k in keys)
+    return card and all(f"message:{e['id']}" in keys for e in msgs) and not _pending_card(stage, root_ts)
+
+
 async def wait_settled(stage: Stage, session_id: str, root_ts: str) -> None:
     """Wait until the session ended its turn and the thread shows every agent message."""
     await stage.agents.wait_for(lambda a: _ended(stage, session_id), timeout=TIMEOUT)
-
-    def shown(s: SlackStandin) -> bool:
-        keys = {k for k in map(_key, s.thread(ONCALL, root_ts)) if k}
-        msgs = [e for e in stage.agents.sessions[session_id].events if e["type"] == "agent.message"]
-        card = any((k or "").startswith("approval:") for k in keys)
-        return card and all(f"message:{e['id']}" in keys for e in msgs) and not _pending_card(stage, root_ts)
-
-    await stage.slack.wait_for(shown, timeout=TIMEOUT)
+    await stage.slack.wait_for(lambda s: settled(stage, root_ts), timeout=TIMEOUT)
 
 
 # --- the bot as a process, for SIGKILL ------------------------------------------------------------------------
