@@ -127,7 +127,10 @@ class LocalPullRequests:
             numbers = await self._branches(repo)
             number = (numbers[-1] + 1) if numbers else 1
             branch = f"pr/{number}"
-            await self._git(repo, "checkout", "-q", "-B", "_work", "main")
+            # Start from main exactly: a bot killed mid-open may have left a staged diff or new files behind.
+            await self._git(repo, "reset", "-q", "--hard")
+            await self._git(repo, "checkout", "-q", "-f", "-B", "_work", "main")
+            await self._git(repo, "clean", "-q", "-f", "-d")
             try:
                 patch = diff if diff.endswith("\n") else diff + "\n"
                 await self._git(repo, "apply", "--index", "--whitespace=nowarn", "-", stdin=patch.encode())

@@ -116,3 +116,19 @@ async def test_reopening_the_same_tool_call_finds_the_same_pr(tools):
     first, state = await _answer(tools, pr_call, _state())
     again = await tools.answer(state.tools[pr_call["id"]], state)  # e.g. after a crash before the answer was sent
     assert json.loads(first.text)["pr_number"] == json.loads(again.text)["pr_number"] == 1
+
+
+async def test_a_pr_half_opened_when_the_bot_was_killed_opens_cleanly_after_a_restart(tools):
+    # SIGKILL between `git apply --index` and `git commit` leaves the diff staged on the work branch.
+    pr_call = ev.custom("open_pull_request", title="t", body="b", diff=_memory_diff())
+    repo = await tools.prs.ensure_repo("sesn_t", tools.evidence.repo_dir)
+    await tools.prs._git(repo, "checkout", "-q", "-B", "_work", "main")
+    await tools.prs._git(repo, "apply", "--index", "-", stdin=_memory_diff().encode())
+    (repo / "k8s/checkout/leftover.yaml").write_text("half-written\n")
+    await tools.prs._git(repo, "add", "k8s/checkout/leftover.yaml")
+
+    answer, _ = await _answer(tools, pr_call, _state())
+    assert not answer.is_error, answer.text
+    assert json.loads(answer.text)["pr_number"] == 1
+    shown = await tools.prs.current_diff("sesn_t", 1)
+    assert "memory: 512Mi" in shown and "leftover" not in shown
