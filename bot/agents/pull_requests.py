@@ -128,7 +128,6 @@ class LocalPullRequests:
             number = (numbers[-1] + 1) if numbers else 1
             branch = f"pr/{number}"
             # Start from main exactly: a bot killed mid-open may have left a staged diff or new files behind.
-            await self._git(repo, "reset", "-q", "--hard")
             await self._git(repo, "checkout", "-q", "-f", "-B", "_work", "main")
             await self._git(repo, "clean", "-q", "-f", "-d")
             try:

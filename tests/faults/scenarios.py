@@ -100,7 +100,7 @@ async def sigkill(tmp: Path, *, points: int = 20) -> list[Outcome]:
                 await stage.slack.click(APPROVER, ONCALL, _pending_card(stage, root_ts)["ts"], ActionId.APPROVE)
             # Coalescing makes the count vary from run to run: a run that reaches the card (before the click) or
             # its end in fewer writes than the calibration run is killed there.
-            def reached(s, k=k) -> bool:
+            def reached(s: object) -> bool:
                 if slack_writes(stage) - base >= k:
                     return True
                 held = k <= before_click and _pending_card(stage, root_ts) is not None
