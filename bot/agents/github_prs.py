@@ -267,7 +267,7 @@ def _numstat_paths(out: str) -> list[str]:
             i += 3
     for path in paths:
         parts = PurePosixPath(path).parts
-        if not parts or path.startswith("/") or ".." in parts or parts[0] == ".git":
+        if not parts or path.startswith("/") or ".." in parts or any(p.lower() == ".git" for p in parts):
             raise GitError(f"git apply: refusing to patch {path!r} outside the repository")
     return list(dict.fromkeys(paths))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import re
 import shutil
 import tempfile
@@ -12,13 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from bot.agents.git import GitError, run_git
+
 __all__ = ["GitError", "LocalPullRequests", "PullRequestInfo", "PullRequestStore", "diff_sha256", "run_git"]
 
 _TRAILER = "Tool-Use-Id"
-
-
-class GitError(RuntimeError):
-    """A git command failed; the message is what git said (shown to the agent as an error result)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,29 +43,6 @@ def diff_sha256(diff: str) -> str:
     return hashlib.sha256(diff.encode()).hexdigest()
 
 
-_GIT_ENV = {
-    "GIT_AUTHOR_NAME": "incident-bot",
-    "GIT_AUTHOR_EMAIL": "incident-bot@localhost",
-    "GIT_COMMITTER_NAME": "incident-bot",
-    "GIT_COMMITTER_EMAIL": "incident-bot@localhost",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_TERMINAL_PROMPT": "0",
-}
-
-
-async def run_git(cwd: Path, *args: str, stdin: bytes | None = None) -> str:
-    """Run git without blocking the event loop, as the bot's own identity; GitError carries git's message."""
-    proc = await asyncio.create_subprocess_exec(
-        "git", *args, cwd=cwd, env={**os.environ, **_GIT_ENV, "HOME": str(cwd)},
-        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await proc.communicate(stdin)
-    if proc.returncode != 0:
-        raise GitError(f"git {args[0]}: {(err or out).decode(errors='replace').strip()}")
-    return out.decode(errors="replace")
-
-
 class LocalPullRequests:
     """One git repository per incident under `root`, seeded from the incident's infra files."""
 
@@ -77,7 +51,9 @@ class LocalPullRequests:
         self._locks: dict[str, asyncio.Lock] = {}
 
     def repo_path(self, session_id: str) -> Path:
-        return self.root / re.sub(r"[^A-Za-z0-9_.-]", "_", session_id)
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", session_id)
+        # never "", "." or "..", nor a hidden name like the half-made ".init-" folders
+        return self.root / (name if name[:1].isalnum() or name[:1] == "_" else "_" + name)
 
     def _lock(self, session_id: str) -> asyncio.Lock:
         return self._locks.setdefault(session_id, asyncio.Lock())
@@ -146,7 +122,7 @@ class LocalPullRequests:
         """The PR's diff against the main it branched from, as it stands now."""
         repo = self.repo_path(session_id)
         base = await self._git(repo, "merge-base", "main", f"pr/{number}")
-        return await self._git(repo, "diff", base.strip(), f"pr/{number}")
+        return await self._git(repo, "diff", "--no-ext-diff", "--no-textconv", base.strip(), f"pr/{number}")
 
     async def _info(self, repo: Path, number: int) -> PullRequestInfo:
         branch = f"pr/{number}"
@@ -154,7 +130,7 @@ class LocalPullRequests:
         head, base, diff = await asyncio.gather(
             self._git(repo, "log", "-1", "--format=%H%n%s", branch),
             self._git(repo, "merge-base", "main", branch),
-            self._git(repo, "diff", f"main...{branch}"),
+            self._git(repo, "diff", "--no-ext-diff", "--no-textconv", f"main...{branch}"),
         )
         commit, _, title = head.partition("\n")
         return PullRequestInfo(
