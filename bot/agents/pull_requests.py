@@ -26,6 +26,7 @@ class PullRequestInfo:
     url: str
     diff_sha256: str
     merged: bool
+    head_sha: str  # the commit whose diff diff_sha256 is: merge() lands exactly this one
 
 
 class PullRequestStore(Protocol):
@@ -34,7 +35,7 @@ class PullRequestStore(Protocol):
     async def ensure_repo(self, session_id: str, source: Path) -> object: ...
     async def open(self, session_id: str, *, title: str, body: str, diff: str, tool_use_id: str) -> PullRequestInfo: ...
     async def info(self, session_id: str, number: int) -> PullRequestInfo | None: ...
-    async def merge(self, session_id: str, number: int) -> str: ...
+    async def merge(self, session_id: str, number: int, *, head_sha: str) -> str: ...
     async def is_merged(self, session_id: str, number: int) -> bool: ...
 
 
@@ -126,20 +127,21 @@ class LocalPullRequests:
 
     async def _info(self, repo: Path, number: int) -> PullRequestInfo:
         branch = f"pr/{number}"
-        # Concurrently: a click waits on this before its decision is sent. `main...pr/N` diffs from the merge base.
-        head, base, diff = await asyncio.gather(
-            self._git(repo, "log", "-1", "--format=%H%n%s", branch),
-            self._git(repo, "merge-base", "main", branch),
-            self._git(repo, "diff", "--no-ext-diff", "--no-textconv", f"main...{branch}"),
-        )
+        head = await self._git(repo, "log", "-1", "--format=%H%n%s", branch)
         commit, _, title = head.partition("\n")
+        commit = commit.strip()  # then the diff of this very commit; `main...<head>` diffs from the merge base
+        base, diff = await asyncio.gather(  # concurrently: a click waits on this before its decision is sent
+            self._git(repo, "merge-base", "main", commit),
+            self._git(repo, "diff", "--no-ext-diff", "--no-textconv", f"main...{commit}"),
+        )
         return PullRequestInfo(
             number=number,
             title=title.strip(),
             branch=branch,
             url=f"{repo.resolve().as_uri()}#{branch}",
             diff_sha256=diff_sha256(diff),
-            merged=commit.strip() == base.strip(),
+            merged=commit == base.strip(),
+            head_sha=commit,
         )
 
     async def info(self, session_id: str, number: int) -> PullRequestInfo | None:
@@ -154,12 +156,18 @@ class LocalPullRequests:
                 return None
             raise
 
-    async def merge(self, session_id: str, number: int) -> str:
-        """Merge the PR into main (a merge commit); returns main's new head."""
+    async def merge(self, session_id: str, number: int, *, head_sha: str) -> str:
+        """Merge the PR's head_sha, the head that was checked, into main (a merge commit); returns main's new head."""
         repo = self.repo_path(session_id)
         async with self._lock(session_id):
+            try:
+                now = (await self._git(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/pr/{number}")).strip()
+            except GitError:
+                raise GitError(f"there is no pull request #{number}") from None
+            if now != head_sha:
+                raise GitError(f"PR #{number} changed since it was checked (checked {head_sha[:12]}, now {now[:12]})")
             await self._git(repo, "checkout", "-q", "main")
-            await self._git(repo, "merge", "-q", "--no-ff", "-m", f"Merge pull request #{number}", f"pr/{number}")
+            await self._git(repo, "merge", "-q", "--no-ff", "-m", f"Merge pull request #{number}", now)
             return (await self._git(repo, "rev-parse", "HEAD")).strip()
 
     async def is_merged(self, session_id: str, number: int) -> bool:
