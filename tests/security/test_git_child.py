@@ -59,43 +59,47 @@ def _symlink(path: str, target: str) -> str:
             f"@@ -0,0 +1 @@\n+{target}\n\\ No newline at end of file\n")
 
 
-BAD_DIFFS = [
-    new_file(".git/hooks/post-checkout", "#!/bin/sh\ntouch MARK\n", mode="100755"),
-    new_file("sub/.git/config", "[core]\n\tfsmonitor = x\n"),
-    new_file(".GIT/config", "[core]\n\tfsmonitor = x\n"),
-    "OUTSIDE",  # a symlink to a folder outside, and a file written through it
-]
+def _bad_diff(kind: str, outside: Path) -> str:
+    return {
+        "dot-git": new_file(".git/hooks/post-checkout", "#!/bin/sh\ntouch MARK\n", mode="100755"),
+        "nested-dot-git": new_file("sub/.git/config", "[core]\n\tfsmonitor = x\n"),
+        "upper-dot-git": new_file(".GIT/config", "[core]\n\tfsmonitor = x\n"),
+        "through-symlink": _symlink("escape", str(outside)) + new_file("escape/pwned", "x\n"),
+    }[kind]
 
 
-@pytest.mark.parametrize("diff", BAD_DIFFS, ids=["dot-git", "nested-dot-git", "upper-dot-git", "through-symlink"])
-async def test_a_diff_cannot_write_into_git_or_through_a_symlink(tmp_path, diff):
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    if diff == "OUTSIDE":
-        diff = _symlink("escape", str(outside)) + new_file("escape/pwned", "x\n")
-    source = tmp_path / "source"
-    source.mkdir()
-    (source / "README.md").write_text("infra\n")
+BAD = ["dot-git", "nested-dot-git", "upper-dot-git", "through-symlink"]
+
+
+@pytest.fixture
+def source(tmp_path: Path) -> Path:
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "source").mkdir()
+    (tmp_path / "source" / "README.md").write_text("infra\n")
+    return tmp_path / "source"
+
+
+@pytest.mark.parametrize("kind", BAD)
+async def test_a_diff_cannot_write_into_git_or_through_a_symlink(tmp_path, source, kind):
     prs = LocalPullRequests(tmp_path / "repos")
     repo = await prs.ensure_repo("sesn_1", source)
     with pytest.raises(GitError):
-        await prs.open("sesn_1", title="t", body="", diff=diff, tool_use_id="toolu_1")
-    assert not list(outside.iterdir())
+        await prs.open("sesn_1", title="t", body="", diff=_bad_diff(kind, tmp_path / "outside"), tool_use_id="toolu_1")
+    assert not list((tmp_path / "outside").iterdir())
     assert not (repo / ".git/hooks/post-checkout").exists() and not (repo / ".GIT").exists()
     assert not (repo / "sub").exists() and not (repo / "escape").exists()
 
 
-@pytest.mark.parametrize("diff", BAD_DIFFS[:3], ids=["dot-git", "nested-dot-git", "upper-dot-git"])
-async def test_the_github_store_refuses_the_same_diffs_and_creates_nothing(tmp_path, diff):
-    source = tmp_path / "source"
-    source.mkdir()
-    (source / "README.md").write_text("infra\n")
+@pytest.mark.parametrize("kind", BAD)
+async def test_the_github_store_refuses_the_same_diffs_and_creates_nothing(tmp_path, source, kind):
     github = GitHubStandin(repo="acme/infra", source=source, token="ghp_t")
     prs = GitHubPullRequests(token="ghp_t", repo="acme/infra", api_url=await github.start())
     try:
         with pytest.raises(GitError):
-            await prs.open("sesn_1", title="t", body="", diff=diff, tool_use_id="toolu_1")
+            await prs.open("sesn_1", title="t", body="", diff=_bad_diff(kind, tmp_path / "outside"),
+                           tool_use_id="toolu_1")
         assert not [r for r in github.requests if r.method != "GET"] and list(await github.branches()) == ["main"]
+        assert not list((tmp_path / "outside").iterdir())
     finally:
         await prs.close()
         await github.stop()
