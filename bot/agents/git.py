@@ -50,7 +50,7 @@ _IDENTITY = {
 def _empty_home() -> str:
     """A private folder, made once per process, that stays empty: git's HOME and XDG_CONFIG_HOME."""
     home = tempfile.mkdtemp(prefix="incident-bot-git-home-")
-    os.chmod(home, 0o500)  # nobody, the bot included, can put a config file in it
+    os.chmod(home, 0o500)  # read-only: nothing, git included, is meant to write a file there
     atexit.register(_remove, home)
     return home
 
