@@ -109,6 +109,11 @@ def _github_repo(raw: str) -> str:
     return raw
 
 
+def child_path() -> str:
+    """The bot's PATH: the only variable a process the bot starts inherits from its environment."""
+    return os.environ.get("PATH") or os.defpath
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None, *, dotenv_path: str | Path | None = ".env"
 ) -> Settings:

@@ -57,7 +57,6 @@ class GitHubPullRequests:
         self._retries = retries
         self._max_retry_wait = max_retry_wait
         self._repository: GitHubRepository | None = None
-        self._checked_heads: dict[int, str] = {}  # the head sha behind the latest info(); merge() pins it
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def close(self) -> None:
@@ -94,20 +93,15 @@ class GitHubPullRequests:
         if pr is None:
             return None
         diff = await self._call("GET", f"/pulls/{number}", accept=_DIFF)
-        self._checked_heads[number] = pr["head"]["sha"]  # read before the diff: a later push can only refuse
         return PullRequestInfo(
             number=int(pr["number"]), title=pr["title"], branch=pr["head"]["ref"], url=pr["html_url"],
             diff_sha256=diff_sha256(diff), merged=bool(pr.get("merged")),
+            head_sha=pr["head"]["sha"],  # read before the diff: a push after it makes GitHub refuse the merge
         )  # fmt: skip
 
-    async def merge(self, session_id: str, number: int) -> str:
-        """Merge with a merge commit, pinned to the head sha the last info() saw; returns the merge commit."""
-        head = self._checked_heads.get(number)
-        if head is None:
-            if await self.info(session_id, number) is None:
-                raise GitError(f"GitHub 404: no pull request #{number}")
-            head = self._checked_heads[number]
-        data = await self._call("PUT", f"/pulls/{number}/merge", body={"sha": head, "merge_method": "merge"})
+    async def merge(self, session_id: str, number: int, *, head_sha: str) -> str:
+        """Merge with a merge commit, only if the PR's head is still head_sha (the checked one); the merge commit."""
+        data = await self._call("PUT", f"/pulls/{number}/merge", body={"sha": head_sha, "merge_method": "merge"})
         return str(data["sha"])
 
     async def is_merged(self, session_id: str, number: int) -> bool:
@@ -267,7 +261,7 @@ def _numstat_paths(out: str) -> list[str]:
             i += 3
     for path in paths:
         parts = PurePosixPath(path).parts
-        if not parts or path.startswith("/") or ".." in parts or parts[0] == ".git":
+        if not parts or path.startswith("/") or ".." in parts or any(p.lower() == ".git" for p in parts):
             raise GitError(f"git apply: refusing to patch {path!r} outside the repository")
     return list(dict.fromkeys(paths))
 

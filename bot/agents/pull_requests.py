@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import re
 import shutil
 import tempfile
@@ -12,13 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from bot.agents.git import GitError, run_git
+
 __all__ = ["GitError", "LocalPullRequests", "PullRequestInfo", "PullRequestStore", "diff_sha256", "run_git"]
 
 _TRAILER = "Tool-Use-Id"
-
-
-class GitError(RuntimeError):
-    """A git command failed; the message is what git said (shown to the agent as an error result)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +26,7 @@ class PullRequestInfo:
     url: str
     diff_sha256: str
     merged: bool
+    head_sha: str  # the commit whose diff diff_sha256 is: merge() lands exactly this one
 
 
 class PullRequestStore(Protocol):
@@ -37,36 +35,13 @@ class PullRequestStore(Protocol):
     async def ensure_repo(self, session_id: str, source: Path) -> object: ...
     async def open(self, session_id: str, *, title: str, body: str, diff: str, tool_use_id: str) -> PullRequestInfo: ...
     async def info(self, session_id: str, number: int) -> PullRequestInfo | None: ...
-    async def merge(self, session_id: str, number: int) -> str: ...
+    async def merge(self, session_id: str, number: int, *, head_sha: str) -> str: ...
     async def is_merged(self, session_id: str, number: int) -> bool: ...
 
 
 def diff_sha256(diff: str) -> str:
     """The fingerprint an approval is bound to."""
     return hashlib.sha256(diff.encode()).hexdigest()
-
-
-_GIT_ENV = {
-    "GIT_AUTHOR_NAME": "incident-bot",
-    "GIT_AUTHOR_EMAIL": "incident-bot@localhost",
-    "GIT_COMMITTER_NAME": "incident-bot",
-    "GIT_COMMITTER_EMAIL": "incident-bot@localhost",
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_TERMINAL_PROMPT": "0",
-}
-
-
-async def run_git(cwd: Path, *args: str, stdin: bytes | None = None) -> str:
-    """Run git without blocking the event loop, as the bot's own identity; GitError carries git's message."""
-    proc = await asyncio.create_subprocess_exec(
-        "git", *args, cwd=cwd, env={**os.environ, **_GIT_ENV, "HOME": str(cwd)},
-        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await proc.communicate(stdin)
-    if proc.returncode != 0:
-        raise GitError(f"git {args[0]}: {(err or out).decode(errors='replace').strip()}")
-    return out.decode(errors="replace")
 
 
 class LocalPullRequests:
@@ -77,7 +52,9 @@ class LocalPullRequests:
         self._locks: dict[str, asyncio.Lock] = {}
 
     def repo_path(self, session_id: str) -> Path:
-        return self.root / re.sub(r"[^A-Za-z0-9_.-]", "_", session_id)
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", session_id)
+        # never "", "." or "..", nor a hidden name like the half-made ".init-" folders
+        return self.root / (name if name[:1].isalnum() or name[:1] == "_" else "_" + name)
 
     def _lock(self, session_id: str) -> asyncio.Lock:
         return self._locks.setdefault(session_id, asyncio.Lock())
@@ -146,24 +123,25 @@ class LocalPullRequests:
         """The PR's diff against the main it branched from, as it stands now."""
         repo = self.repo_path(session_id)
         base = await self._git(repo, "merge-base", "main", f"pr/{number}")
-        return await self._git(repo, "diff", base.strip(), f"pr/{number}")
+        return await self._git(repo, "diff", "--no-ext-diff", "--no-textconv", base.strip(), f"pr/{number}")
 
     async def _info(self, repo: Path, number: int) -> PullRequestInfo:
         branch = f"pr/{number}"
-        # Concurrently: a click waits on this before its decision is sent. `main...pr/N` diffs from the merge base.
-        head, base, diff = await asyncio.gather(
-            self._git(repo, "log", "-1", "--format=%H%n%s", branch),
-            self._git(repo, "merge-base", "main", branch),
-            self._git(repo, "diff", f"main...{branch}"),
-        )
+        head = await self._git(repo, "log", "-1", "--format=%H%n%s", branch)
         commit, _, title = head.partition("\n")
+        commit = commit.strip()  # then the diff of this very commit; `main...<head>` diffs from the merge base
+        base, diff = await asyncio.gather(  # concurrently: a click waits on this before its decision is sent
+            self._git(repo, "merge-base", "main", commit),
+            self._git(repo, "diff", "--no-ext-diff", "--no-textconv", f"main...{commit}"),
+        )
         return PullRequestInfo(
             number=number,
             title=title.strip(),
             branch=branch,
             url=f"{repo.resolve().as_uri()}#{branch}",
             diff_sha256=diff_sha256(diff),
-            merged=commit.strip() == base.strip(),
+            merged=commit == base.strip(),
+            head_sha=commit,
         )
 
     async def info(self, session_id: str, number: int) -> PullRequestInfo | None:
@@ -178,12 +156,18 @@ class LocalPullRequests:
                 return None
             raise
 
-    async def merge(self, session_id: str, number: int) -> str:
-        """Merge the PR into main (a merge commit); returns main's new head."""
+    async def merge(self, session_id: str, number: int, *, head_sha: str) -> str:
+        """Merge the PR's head_sha, the head that was checked, into main (a merge commit); returns main's new head."""
         repo = self.repo_path(session_id)
         async with self._lock(session_id):
+            try:
+                now = (await self._git(repo, "rev-parse", "--verify", "--quiet", f"refs/heads/pr/{number}")).strip()
+            except GitError:
+                raise GitError(f"there is no pull request #{number}") from None
+            if now != head_sha:
+                raise GitError(f"PR #{number} changed since it was checked (checked {head_sha[:12]}, now {now[:12]})")
             await self._git(repo, "checkout", "-q", "main")
-            await self._git(repo, "merge", "-q", "--no-ff", "-m", f"Merge pull request #{number}", f"pr/{number}")
+            await self._git(repo, "merge", "-q", "--no-ff", "-m", f"Merge pull request #{number}", now)
             return (await self._git(repo, "rev-parse", "HEAD")).strip()
 
     async def is_merged(self, session_id: str, number: int) -> bool:

@@ -121,7 +121,7 @@ class IncidentTools:
                 f"{approval.diff_sha256[:12]}, now {info.diff_sha256[:12]}); request approval again"
             )
         try:
-            head = await self.prs.merge(self.session_id, number)
+            head = await self.prs.merge(self.session_id, number, head_sha=info.head_sha)
         except GitError as exc:
             return _error(f"merge failed: {exc}")
         return _ok({"merged": True, "pr_number": number, "commit": head})

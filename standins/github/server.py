@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from standins.loopback import serve_on_loopback
 from . import gitdata, pulls
 from .errors import gh_error
 from .gitstore import GitFailed, GitStore
-from .state import STATE, Fault, Repository
+from .state import STATE, Fault, Repository, request_matches
 
 __all__ = ["GitHubStandin", "RecordedRequest"]
 
@@ -45,6 +46,7 @@ class GitHubStandin:
         self._root = Path(tempfile.mkdtemp(prefix="gh-standin-"))
         self.state = Repository(owner=owner, name=name, default_branch=default_branch, git=GitStore(self._root))
         self._runner: web.AppRunner | None = None
+        self._before: list[tuple[str, Callable[[], Awaitable[object]]]] = []
 
     @property
     def repo_dir(self) -> Path:
@@ -75,6 +77,10 @@ class GitHubStandin:
                   on: str | None = None) -> None:
         """Answer the next `times` requests (only "METHOD /path-suffix" ones if `on`) with this GitHub error."""
         self.state.faults.extend(Fault(status, message, retry_after, on) for _ in range(times))
+
+    def before(self, on: str, action: Callable[[], Awaitable[object]]) -> None:
+        """Await action() before answering the next "METHOD /path-suffix" request: a test's move inside a window."""
+        self._before.append((on, action))
 
     async def push_commit(self, branch: str, path: str, content: str, *, message: str = "Push from a person") -> str:
         """Commit one file onto a branch, like a `git push` by someone else; returns the new head."""
@@ -138,6 +144,10 @@ class GitHubStandin:
     async def _serve(self, request: web.Request, handler: Any) -> web.StreamResponse:
         if request.headers.get("Authorization", "") not in (f"Bearer {self.token}", f"token {self.token}"):
             return gh_error(401, "Bad credentials")
+        hook = next((h for h in self._before if request_matches(h[0], request.method, request.path)), None)
+        if hook is not None:
+            self._before.remove(hook)
+            await hook[1]()
         fault = next((f for f in self.state.faults if f.matches(request.method, request.path)), None)
         if fault is not None:
             self.state.faults.remove(fault)

@@ -11,7 +11,15 @@ from aiohttp import web
 
 from .gitstore import GitStore
 
-__all__ = ["STATE", "Fault", "PullRequest", "Repository"]
+__all__ = ["STATE", "Fault", "PullRequest", "Repository", "request_matches"]
+
+
+def request_matches(on: str | None, method: str, path: str) -> bool:
+    """Whether a request is the one "METHOD /path/suffix" names (None names every request)."""
+    if on is None:
+        return True
+    want_method, _, suffix = on.partition(" ")
+    return want_method == method and path.endswith(suffix)
 
 
 class Fault(NamedTuple):
@@ -21,10 +29,7 @@ class Fault(NamedTuple):
     on: str | None  # "METHOD /path/suffix" it applies to; None: the next request whatever it is
 
     def matches(self, method: str, path: str) -> bool:
-        if self.on is None:
-            return True
-        want_method, _, suffix = self.on.partition(" ")
-        return want_method == method and path.endswith(suffix)
+        return request_matches(self.on, method, path)
 
 
 @dataclass(slots=True)

@@ -111,7 +111,7 @@ async def test_a_diff_can_add_and_delete_files(github, prs):
     config = (OOM / "repo/k8s/checkout/configmap.yaml").read_text().splitlines(True)
     removed = "".join(difflib.unified_diff(config, [], "a/k8s/checkout/configmap.yaml", "/dev/null"))
     pr = await _open(prs, diff=added + removed)
-    await prs.merge("sesn_t", pr.number)
+    await prs.merge("sesn_t", pr.number, head_sha=pr.head_sha)
     assert await github.file_at("main", "k8s/checkout/pdb.yaml") == "kind: PodDisruptionBudget\nminAvailable: 2\n"
     assert await github.file_at("main", "k8s/checkout/configmap.yaml") is None
     assert await github.file_at("main", DEPLOYMENT) == (OOM / "repo" / DEPLOYMENT).read_text()
@@ -119,16 +119,16 @@ async def test_a_diff_can_add_and_delete_files(github, prs):
 
 async def test_merge_lands_on_the_default_branch(github, prs):
     pr = await _open(prs)
-    await prs.info("sesn_t", pr.number)
     head = (await github.branches())["incident-bot/toolu_01"]
-    sha = await prs.merge("sesn_t", pr.number)
+    assert pr.head_sha == head
+    sha = await prs.merge("sesn_t", pr.number, head_sha=pr.head_sha)
     assert sha == (await github.branches())["main"]
     assert "memory: 512Mi" in await github.file_at("main", DEPLOYMENT)
     assert await prs.is_merged("sesn_t", pr.number) and (await prs.info("sesn_t", pr.number)).merged
     put = next(r for r in github.requests if r.method == "PUT")
     assert put.path == "/repos/acme/infra/pulls/1/merge" and put.json == {"sha": head, "merge_method": "merge"}
     with pytest.raises(GitError, match="GitHub 405: Pull Request is not mergeable"):
-        await prs.merge("sesn_t", pr.number)
+        await prs.merge("sesn_t", pr.number, head_sha=pr.head_sha)
 
 
 async def test_a_push_after_info_changes_the_diff_and_github_refuses_the_old_head(github, prs):
@@ -138,7 +138,7 @@ async def test_a_push_after_info_changes_the_diff_and_github_refuses_the_old_hea
     branch = "incident-bot/toolu_01"
     await github.push_commit(branch, DEPLOYMENT, (await github.file_at(branch, DEPLOYMENT)) + "# sneaky\n")
     with pytest.raises(GitError, match="GitHub 409: Head branch was modified"):
-        await prs.merge("sesn_t", pr.number)  # pinned to the head that info() saw
+        await prs.merge("sesn_t", pr.number, head_sha=seen.head_sha)  # pinned to the head that info() saw
     assert (await github.branches())["main"] == main_before and not await prs.is_merged("sesn_t", pr.number)
     assert (await prs.info("sesn_t", pr.number)).diff_sha256 != seen.diff_sha256  # so the bot's gate refuses it
 
@@ -240,7 +240,7 @@ async def test_an_executable_file_keeps_its_mode(tmp_path):
         old = script.read_text().splitlines(True)
         diff = "".join(difflib.unified_diff(old, [*old, "echo done\n"], "a/scripts/restart.sh", "b/scripts/restart.sh"))
         pr = await store.open("sesn_t", title="t", body="", diff=diff, tool_use_id="toolu_x")
-        await store.merge("sesn_t", pr.number)
+        await store.merge("sesn_t", pr.number, head_sha=pr.head_sha)
         assert (await standin.state.git.text("ls-tree", "main", "scripts/restart.sh")).startswith("100755 blob")
         assert (await standin.file_at("main", "scripts/restart.sh")).endswith("echo done\n")
     finally:
