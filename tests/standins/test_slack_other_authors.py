@@ -34,7 +34,8 @@ async def test_another_apps_message_and_a_members_file_name_their_authors(slack:
     replies = (await client.conversations_replies(channel="C0ONCALL", ts=root["ts"], include_all_metadata=True))
     ours, theirs, members = replies["messages"]
     assert (ours["user"], ours["bot_id"], ours["app_id"]) == ("U0BOT", "B0BOT", "A0APP")
-    assert (theirs["ts"], theirs["user"], theirs["bot_id"], theirs["app_id"]) == (other, "U0OTHER", "B0OTHER", "A0OTHER")
+    assert theirs["ts"] == other
+    assert (theirs["user"], theirs["bot_id"], theirs["app_id"]) == ("U0OTHER", "B0OTHER", "A0OTHER")
     assert theirs["metadata"] == META and "subtype" not in theirs
     assert members["ts"] == upload and members["user"] == "U0ALICE" and "bot_id" not in members
     [file] = members["files"]
