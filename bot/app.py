@@ -63,8 +63,8 @@ class Bot:
             # slack_sdk opens a new HTTP session (and connection) per call without one; the benchmark showed
             # that cost in every post and update under load.
             self._http = self.slack.session = aiohttp.ClientSession()
-        identity = await self.slack.auth_test()  # a bad bot token fails here, not at the first incident
-        log.info("Slack bot user %s in team %s", identity.get("user_id"), identity.get("team_id"))
+        identity = await self.manager.identity()  # a bad bot token fails here, not at the first incident
+        log.info("Slack bot user %s (bot %s) in team %s", identity.user_id, identity.bot_id, identity.team_id)
         await self.manager.provisioned()
         if resume:
             resumed = await resume_all(self.manager)

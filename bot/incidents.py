@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.views import IncidentStatus
 from bot.agents.evidence import Evidence, load_evidence
 from bot.audit import AuditLog
+from bot.identity import SlackIdentity, learn_identity
 from bot.agents.provision import Provisioned, provision, upload_evidence
 from bot.agents.github_prs import GitHubPullRequests
 from bot.agents.pull_requests import LocalPullRequests, PullRequestStore
@@ -81,6 +82,8 @@ class IncidentManager:
         self._by_thread: dict[tuple[str, str], str] = {}
         self._provisioned: Provisioned | None = None
         self._provision_lock = asyncio.Lock()
+        self._identity: SlackIdentity | None = None
+        self._identity_lock = asyncio.Lock()
         self._evidence: dict[str, Evidence] = {}
         self._uploaded: dict[str, str] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -104,6 +107,13 @@ class IncidentManager:
             if self._provisioned is None:
                 self._provisioned = await provision(self.anthropic, self.settings)
             return self._provisioned
+
+    async def identity(self) -> SlackIdentity:
+        """The bot's own Slack identity (auth.test), learned once per process."""
+        async with self._identity_lock:
+            if self._identity is None:
+                self._identity = await learn_identity(self.slack)
+            return self._identity
 
     async def evidence(self) -> Evidence:
         key = str(self.settings.incident_data)
@@ -131,7 +141,7 @@ class IncidentManager:
             self._by_thread.pop((run.thread.channel, run.thread.ts), None)
 
     def new_run(
-        self, state: IncidentState, thread: SlackThread, evidence: Evidence, record: dict[str, str]
+        self, state: IncidentState, thread: SlackThread, evidence: Evidence, record: dict[str, str], *, own: SlackIdentity
     ) -> IncidentRun:
         publisher = ThreadPublisher(
             self.slack,
@@ -139,6 +149,7 @@ class IncidentManager:
             thread_ts=thread.ts,
             session_id=state.session_id,
             pacer=self.pacer,
+            own=own,
             root_extra=record,
         )
         tools = IncidentTools(evidence=evidence, prs=self.prs, session_id=state.session_id)
@@ -223,7 +234,7 @@ class IncidentManager:
             meta = {"event_type": METADATA_EVENT_TYPE, "event_payload": {"key": "root", "session_id": "", "failed": "1"}}
             await self.slack.chat_update(channel=thread.channel, ts=thread.ts, text=msg.text, blocks=msg.blocks, metadata=meta)
             raise
-        run = self.new_run(replace(state, session_id=session.id), thread, evidence, record)
+        run = self.new_run(replace(state, session_id=session.id), thread, evidence, record, own=await self.identity())
         await run.publisher.load()
         run.publish()
         run.start(first_message=record["opening"])

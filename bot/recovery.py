@@ -9,6 +9,7 @@ from typing import Any
 from anthropic import APIError
 from slack_sdk.errors import SlackApiError
 
+from bot.identity import SlackIdentity
 from bot.incidents import LIVE_STATUSES, IncidentManager
 from bot.run.incident import IncidentRun, SlackThread
 from bot.run.publisher import METADATA_EVENT_TYPE
@@ -34,7 +35,7 @@ async def resume_all(manager: IncidentManager) -> list[IncidentRun]:
         if meta.get("incident_closed") == "1" or session.id in manager.runs:
             continue
         resumed.append(await resume_session(manager, session))
-    for thread, record, started in await _orphan_roots(manager, known_threads):
+    for thread, record, started in await _orphan_roots(manager, known_threads, own=await manager.identity()):
         log.warning("finishing an incident whose opening was interrupted (thread %s)", thread.ts)
         resumed.append(await manager.start_session(thread, record, started=started))
     return resumed
@@ -52,7 +53,7 @@ async def resume_session(manager: IncidentManager, session: Any) -> IncidentRun:
         stopped_by=meta.get("stopped_by") or None,
     )
     thread = SlackThread(channel=meta["slack_channel"], ts=meta["slack_thread_ts"])
-    run = manager.new_run(state, thread, await manager.evidence(), {})
+    run = manager.new_run(state, thread, await manager.evidence(), {}, own=await manager.identity())
     await run.publisher.load()
     run.root_record = run.publisher.root_payload
     # If a crash came between creating the session and sending its first message, send it now.
@@ -80,8 +81,10 @@ async def wake(manager: IncidentManager, session_id: str, event_type: str) -> No
         await resume_session(manager, session)
 
 
-async def _orphan_roots(manager: IncidentManager, known: set[tuple[str, str]]) -> list[tuple[SlackThread, dict[str, str], datetime]]:
-    """Root messages we posted whose session was never created (the bot died in between)."""
+async def _orphan_roots(
+    manager: IncidentManager, known: set[tuple[str, str]], *, own: SlackIdentity
+) -> list[tuple[SlackThread, dict[str, str], datetime]]:
+    """Root messages we posted whose session was never created (the bot died in between); never another app's."""
     channel = manager.settings.oncall_channel
     oldest = f"{datetime.now(timezone.utc).timestamp() - ORPHAN_WINDOW:.6f}"
     try:
@@ -99,7 +102,8 @@ async def _orphan_roots(manager: IncidentManager, known: set[tuple[str, str]]) -
             continue
         if payload.get("session_id") or payload.get("failed") or (channel, msg["ts"]) in known or not payload.get("opening"):
             continue
-        if not msg.get("bot_id"):
+        if not own.wrote(msg):
+            log.warning("not adopting %s in %s: the bot did not post that root message", msg["ts"], channel)
             continue
         started = datetime.fromtimestamp(float(msg["ts"]), timezone.utc)
         found.append((SlackThread(channel, msg["ts"]), {k: str(v) for k, v in payload.items()}, started))

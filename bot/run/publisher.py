@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.message import Message
+from bot.identity import SlackIdentity
 from bot.run.renderer import Rendered
 
 __all__ = ["ChannelPacer", "ThreadPublisher", "METADATA_EVENT_TYPE", "digest"]
@@ -67,9 +68,11 @@ class ThreadPublisher:
         thread_ts: str,
         session_id: str,
         pacer: ChannelPacer,
+        own: SlackIdentity,
         root_extra: dict[str, str] | None = None,
     ) -> None:
         self._client = client
+        self._own = own  # only messages and files it made count as shown (anyone can post metadata or pr-1.diff)
         self.channel = channel
         self.thread_ts = thread_ts
         self.session_id = session_id
@@ -104,20 +107,27 @@ class ThreadPublisher:
             for msg in resp.get("messages", []):
                 meta = msg.get("metadata") or {}
                 payload = meta.get("event_payload") or {}
-                if meta.get("event_type") == METADATA_EVENT_TYPE and payload.get("key"):
+                if meta.get("event_type") == METADATA_EVENT_TYPE and payload.get("key") and self._ours(msg):
                     found[str(payload["key"])] = _Posted(msg["ts"], str(payload.get("digest", "")))
                     if payload["key"] == ROOT_KEY and msg["ts"] == self.thread_ts:
                         extra = {k: str(v) for k, v in payload.items() if k not in ("key", "digest", "session_id")}
                         self.root_payload = {**extra, **self.root_payload}
                 for f in msg.get("files") or []:
                     name = str(f.get("name") or f.get("title") or "")
-                    if name.startswith("pr-") and name.endswith(".diff"):
+                    if name.startswith("pr-") and name.endswith(".diff") and self._own.uploaded(f, msg):
                         found[f"diff:{name[3:-5]}"] = _Posted(msg["ts"], "file")
             cursor = (resp.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 break
         found.setdefault(ROOT_KEY, _Posted(self.thread_ts, ""))
         self._posted = found
+
+    def _ours(self, msg: dict) -> bool:
+        """Whether the bot posted this message carrying our metadata (another app's copy is logged and ignored)."""
+        if self._own.wrote(msg):
+            return True
+        self._log.warning("ignoring %s metadata on %s, which the bot did not post", METADATA_EVENT_TYPE, msg.get("ts"))
+        return False
 
     def submit(self, root: Message | None, items: Sequence[Rendered]) -> None:
         """Ask for the thread to show this; only the latest submission matters (coalescing)."""

@@ -8,10 +8,11 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from . import payloads
+from . import files, payloads
 from .chat import normalize_attachments, normalize_blocks
 from .responses import issue_response_url
 from .socket_mode import ACK_TIMEOUT
+from .validate import check_metadata
 from .webapi import Failure
 
 if TYPE_CHECKING:
@@ -104,13 +105,27 @@ class Controls:
                            thread_ts: str | None = None, bot_id: str | None = None, subtype: str | None = None,
                            username: str | None = None,
                            attachments: list[dict[str, Any]] | None = None,
-                           blocks: list[dict[str, Any]] | None = None) -> str:
-        """A member (or, with bot_id, an integration named `username`) posts; the app gets the message event."""
+                           blocks: list[dict[str, Any]] | None = None,
+                           app_id: str | None = None, metadata: dict[str, Any] | None = None) -> str:
+        """A member posts; with bot_id, an integration named `username` (a webhook) or, with app_id too, another
+        app's bot user `user_id` (chat.postMessage, which may carry metadata). The app gets the message event."""
         ws = self.workspace
         chan = ws.channel(channel)
-        if bot_id is not None:
-            fields: dict[str, Any] = {"subtype": "bot_message", "bot_id": bot_id, "text": text,
-                                      "username": username or (ws.user_name(user_id) if user_id else "integration")}
+        if bot_id == ws.bot_id or app_id == ws.app_id or user_id == ws.bot_user_id:
+            raise ValueError("only the app's own bot token posts as its bot (use the Web API)")
+        if metadata is not None and app_id is None:
+            raise ValueError("only an app's chat.postMessage carries message metadata")
+        check_metadata(metadata)
+        if bot_id is not None and app_id is not None:
+            fields: dict[str, Any] = {"user": user_id, "bot_id": bot_id, "app_id": app_id, "text": text,
+                                      "bot_profile": {"id": bot_id, "app_id": app_id, "name": username or bot_id,
+                                                      "icons": {}, "deleted": False, "updated": 1700000000,
+                                                      "team_id": ws.team_id}}
+            if metadata is not None:
+                fields["metadata"] = copy.deepcopy(metadata)
+        elif bot_id is not None:
+            fields = {"subtype": "bot_message", "bot_id": bot_id, "text": text,
+                      "username": username or (ws.user_name(user_id) if user_id else "integration")}
         else:
             ws.user(user_id)
             fields = {"user": user_id, "text": text, "client_msg_id": str(uuid.uuid4())}
@@ -127,6 +142,17 @@ class Controls:
         event = payloads.message_event(ws, chan.id, msg)
         await self.hub.deliver("events_api", payloads.event_callback(ws, event), accepts_response_payload=False,
                                retry=(0, ""))
+        return str(msg["ts"])
+
+    async def upload_file(self: SlackStandin, user_id: str, channel: str, filename: str, content: bytes | str, *,
+                          thread_ts: str | None = None, title: str | None = None) -> str:
+        """A member uploads a file and shares it in a channel or thread; the app gets the file_share event."""
+        data = content.encode() if isinstance(content, str) else content
+        msg = files.member_upload(self, user_id, channel, filename, data, thread_ts=thread_ts, title=title)
+        self.changed()
+        event = payloads.message_event(self.workspace, self.workspace.channel(channel).id, msg)
+        await self.hub.deliver("events_api", payloads.event_callback(self.workspace, event),
+                               accepts_response_payload=False, retry=(0, ""))
         return str(msg["ts"])
 
     async def deliver_event(self: SlackStandin, event: dict[str, Any], *, retry_attempt: int = 0,

@@ -16,7 +16,7 @@ from .webapi import ApiCall
 if TYPE_CHECKING:
     from .server import SlackStandin
 
-__all__ = ["file_object", "serve_file", "upload"]
+__all__ = ["file_object", "member_upload", "serve_file", "upload"]
 
 
 def file_object(slack: SlackStandin, stored: StoredFile) -> dict[str, Any]:
@@ -38,6 +38,21 @@ def file_object(slack: SlackStandin, stored: StoredFile) -> dict[str, Any]:
     if stored.alt_txt:
         out["alt_txt"] = stored.alt_txt
     return out
+
+
+def member_upload(slack: SlackStandin, user_id: str, channel: str, filename: str, content: bytes, *,
+                  thread_ts: str | None, title: str | None) -> dict[str, Any]:
+    """A member's upload, shared as their own message (the file's `user` is the member); the stored message."""
+    ws = slack.workspace
+    ws.user(user_id)
+    chan = ws.channel(channel)
+    stored = ws.file(ws.new_id("F"), user=user_id, filename=filename, length=len(content))
+    stored.content, stored.title = content, title or filename
+    msg = ws.add(chan, {"user": user_id, "text": "", "upload": True, "display_as_bot": False, "files": []},
+                 thread_ts=thread_ts)
+    stored.shares.append((chan.id, msg["ts"]))
+    msg["files"] = [file_object(slack, stored)]
+    return msg
 
 
 @method("files.getUploadURLExternal")
