@@ -97,7 +97,7 @@ class GitHubPullRequests:
         self._checked_heads[number] = pr["head"]["sha"]  # read before the diff: a later push can only refuse
         return PullRequestInfo(
             number=int(pr["number"]), title=pr["title"], branch=pr["head"]["ref"], url=pr["html_url"],
-            diff_sha256=diff_sha256(diff), merged=bool(pr.get("merged")),
+            diff_sha256=diff_sha256(diff), merged=bool(pr.get("merged")), diff=diff,
         )  # fmt: skip
 
     async def merge(self, session_id: str, number: int) -> str:

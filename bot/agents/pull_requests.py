@@ -29,6 +29,7 @@ class PullRequestInfo:
     url: str
     diff_sha256: str
     merged: bool
+    diff: str = ""  # the text diff_sha256 is the hash of: what a merge brings in, as the store shows it
 
 
 class PullRequestStore(Protocol):
@@ -164,6 +165,7 @@ class LocalPullRequests:
             url=f"{repo.resolve().as_uri()}#{branch}",
             diff_sha256=diff_sha256(diff),
             merged=commit.strip() == base.strip(),
+            diff=diff,
         )
 
     async def info(self, session_id: str, number: int) -> PullRequestInfo | None:

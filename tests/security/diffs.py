@@ -16,7 +16,8 @@ _ENV = {"PATH": os.environ.get("PATH", ""), "GIT_CONFIG_GLOBAL": "/dev/null", "G
         "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
 
 
-def _git(repo: Path, *args: str) -> str:
+def git(repo: Path, *args: str) -> str:
+    """Run git in `repo` with a fixed identity and no user or system config."""
     done = subprocess.run(["git", *args], cwd=repo, env=_ENV, capture_output=True, check=True)
     return done.stdout.decode()
 
@@ -27,18 +28,18 @@ def git_diff(change: Callable[[Path], None], *, staged: Callable[[Path], None] |
     work = Path(tempfile.mkdtemp(prefix="sec-diff-"))
     try:
         shutil.copytree(REPO, work, dirs_exist_ok=True)
-        _git(work, "init", "-q", "-b", "main")
-        _git(work, "add", "-A")
-        _git(work, "commit", "-q", "-m", "base")
+        git(work, "init", "-q", "-b", "main")
+        git(work, "add", "-A")
+        git(work, "commit", "-q", "-m", "base")
         change(work)
-        _git(work, "add", "-A")
+        git(work, "add", "-A")
         if staged is not None:
             staged(work)
-        return _git(work, "diff", "--cached", "--binary")
+        return git(work, "diff", "--cached", "--binary")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
 def add_gitlink(path: str) -> Callable[[Path], None]:
     """Stages a submodule entry (mode 160000) at `path`, as `git submodule add` would."""
-    return lambda work: _git(work, "update-index", "--add", "--cacheinfo", f"160000,{'1' * 40},{path}")
+    return lambda work: git(work, "update-index", "--add", "--cacheinfo", f"160000,{'1' * 40},{path}")
