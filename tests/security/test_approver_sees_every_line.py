@@ -20,7 +20,7 @@ from standins.github import GitHubStandin
 from standins.managed_agents.testing import ScriptedBrain
 
 from tests.e2e.conftest import FIXTURES, ONCALL, YOU
-from tests.e2e.helpers import block_text, buttons, open_incident, result_json, sent_events, thread, wait_for_card
+from tests.e2e.helpers import block_text, buttons, find_card, open_incident, result_json, sent_events, thread, wait_for_card
 from tests.security.diffs import add_gitlink, git_diff
 
 TIMEOUT = 60
@@ -187,3 +187,40 @@ async def test_diffs_an_approver_cannot_review_in_slack_are_refused_with_a_reaso
             assert not await world.bot.manager.prs.info(run.session_id, 1)
         else:
             assert not github.state.pulls
+
+
+async def test_while_the_whole_diff_cannot_be_posted_the_card_is_not_posted_either(work_dir):
+    answers: dict[str, Any] = {}
+    async with _world(work_dir, ScriptedBrain(first=_asks_approval(_long_line_then_curl(), answers)), "local") as (world, _):
+        world.slack.fail_next("files.completeUploadExternal", status=200, error="internal_error", count=2)
+        root_ts, run = await open_incident(world, YOU, "checkout OOM")
+        failed = lambda s: sum(c.method == "files.completeUploadExternal" for c in s.calls) >= 2  # noqa: E731
+        await world.slack.wait_for(failed, timeout=TIMEOUT)
+        assert find_card(world, root_ts, ActionId.APPROVE) is None, "the card is up while its whole diff is not"
+        card = await wait_for_card(world, root_ts)
+        [(message, file)] = [(m, f) for m, f in _files(world, root_ts) if f["name"] == "pr-1.diff"]
+        assert float(message["ts"]) < float(card["ts"])
+
+
+async def test_a_restart_posts_the_whole_diff_and_the_card_once_and_the_decision_covers_what_was_shown(work_dir):
+    from bot.app import build_bot
+
+    answers: dict[str, Any] = {}
+    async with _world(work_dir, ScriptedBrain(first=_asks_approval(_long_line_then_curl(), answers)), "local") as (world, _):
+        root_ts, run = await open_incident(world, YOU, "checkout OOM")
+        card = await wait_for_card(world, root_ts)
+        await run.publisher.flush(timeout=TIMEOUT)
+        before = [(m["ts"], m.get("text"), m.get("blocks"), m.get("files")) for m in thread(world, root_ts)]
+        await world.bot.stop()
+        world.bot = build_bot(world.settings)  # the state comes back from the session's history alone
+        await world.bot.start()
+        resumed = world.bot.manager.find_by_thread(ONCALL, root_ts)
+        await resumed.wait_live(timeout=TIMEOUT)
+        await resumed.publisher.flush(timeout=TIMEOUT)
+        assert [(m["ts"], m.get("text"), m.get("blocks"), m.get("files")) for m in thread(world, root_ts)] == before
+        await world.slack.click(YOU, ONCALL, card["ts"], ActionId.APPROVE)
+        await resumed.wait_finished(timeout=TIMEOUT)
+        [(_, file)] = [(m, f) for m, f in _files(world, root_ts) if f["name"] == "pr-1.diff"]
+        [decision] = [result_json(e) for e in sent_events(world, run.session_id, "user.custom_tool_result")
+                      if "decision" in result_json(e)]
+        assert decision["diff_sha256"] == hashlib.sha256(_stored(world, file).encode()).hexdigest()
