@@ -140,9 +140,8 @@ def _buttons(view: ApprovalView) -> dict:
         diff_sha256=view.diff_sha256,
     )
     pr = f"PR #{view.pr_number}" if view.pr_number is not None else "this change"
-    confirm = kit.confirm_dialog(
-        "Approve?", f"The agent may merge {pr} with the diff shown.", ok="Approve", cancel="Not yet"
-    )
+    whole = "the diff shown" if diff_preview(view.diff).complete else f"the whole diff in {view.diff_file}"
+    confirm = kit.confirm_dialog("Approve?", f"The agent may merge {pr} with {whole}.", ok="Approve", cancel="Not yet")
     return kit.actions(
         APPROVAL_BLOCK_ID,
         kit.button(":white_check_mark: Approve", ActionId.APPROVE, value, style="primary", confirm=confirm),

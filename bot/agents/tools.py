@@ -80,7 +80,7 @@ class IncidentTools:
         if not title.strip() or not diff.strip():
             return _error("open_pull_request needs a title and a non-empty unified diff")
         try:
-            review = await review_diff(diff)
+            review = await review_diff(diff, call_outs=False)  # refused before anything is opened
             if review.refusals:
                 return _error(refusal_text(review))
             await self.prs.ensure_repo(self.session_id, self.evidence.repo_dir)

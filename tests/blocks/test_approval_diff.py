@@ -41,7 +41,8 @@ def test_a_cut_line_is_counted_and_the_card_says_where_the_whole_diff_is(assert_
     assert_fits(msg)
     text = " ".join(all_text(msg).split())
     assert "1 line cut short" in text and "pr-7.diff" in text and "in this thread" in text
-    assert _actions(msg), "the whole diff is in the named file, so the card can be decided"
+    [actions] = _actions(msg)  # the whole diff is in the named file, so the card can be decided
+    assert "with the whole diff in pr-7.diff" in actions["elements"][0]["confirm"]["text"]["text"]
 
 
 def test_lines_left_out_are_counted_and_the_card_says_where_the_whole_diff_is(assert_fits, all_text) -> None:
