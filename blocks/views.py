@@ -110,10 +110,13 @@ class ApprovalView:
     pr_number: int | None = None
     pr_title: str = ""
     pr_url: str | None = None
-    diff: str = ""  # the PR's unified diff as it stands when the card is drawn
+    diff: str = ""  # the PR's unified diff as the PR store holds it
     diff_sha256: str = ""
     decision: Decision | None = None
     note: str = ""  # why a card ended without a human decision
+    diff_file: str = ""  # the thread's file with the whole diff, when the preview cannot show all of it
+    diff_ready: bool = True  # False: the PR's diff has not been read back from the PR store, so no buttons
+    diff_notes: tuple[str, ...] = ()  # what an approver must look at closely in the diff, in words (names agent paths)
 
 
 class ConfirmationState(StrEnum):

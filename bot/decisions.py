@@ -90,6 +90,13 @@ class Decisions:
                         f"PR #{approval.pr_number} changed since this card was posted; its diff is not the one "
                         "shown. Reject it, or ask the agent to request approval again."
                     )
+                shown = run.state.prs.get(approval.pr_number)
+                if approved and (shown is None or not shown.diff_read or shown.diff_sha256 != sha):
+                    # e.g. a card posted by a bot version that did not keep the store's diff, clicked after an upgrade
+                    return (
+                        f"PR #{approval.pr_number}'s diff as the PR store holds it is not the one this thread shows. "
+                        "Reject it, or ask the agent to open the pull request again. Nothing was sent."
+                    )
             result = {
                 "decision": "approved" if approved else "rejected",
                 "approver": click.user_id,

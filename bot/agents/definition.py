@@ -55,8 +55,10 @@ def _tool(name: str, description: str, properties: dict[str, Any], required: lis
 _CUSTOM_TOOL_DEFS: list[dict[str, Any]] = [
     _tool(
         "open_pull_request",
-        "Open a pull request against the infrastructure repository with a unified diff. "
-        "Returns {pr_number, url}.",
+        "Open a pull request against the infrastructure repository with a unified diff (text changes only: binary "
+        "patches, symbolic links and submodules are refused, as an approver cannot review them in Slack). Returns "
+        "{pr_number, url, diff_sha256, diff, review_notes}: diff is the PR's diff as the repository holds it, which "
+        "the approver is shown; review_notes are what the approval card tells them to look at closely.",
         {
             "title": {"type": "string", "description": "PR title"},
             "body": {"type": "string", "description": "PR description; cite the runbook followed"},

@@ -95,7 +95,7 @@ class GitHubPullRequests:
         diff = await self._call("GET", f"/pulls/{number}", accept=_DIFF)
         return PullRequestInfo(
             number=int(pr["number"]), title=pr["title"], branch=pr["head"]["ref"], url=pr["html_url"],
-            diff_sha256=diff_sha256(diff), merged=bool(pr.get("merged")),
+            diff_sha256=diff_sha256(diff), merged=bool(pr.get("merged")), diff=diff,
             head_sha=pr["head"]["sha"],  # read before the diff: a push after it makes GitHub refuse the merge
         )  # fmt: skip
 

@@ -27,6 +27,7 @@ class PullRequestInfo:
     diff_sha256: str
     merged: bool
     head_sha: str  # the commit whose diff diff_sha256 is: merge() lands exactly this one
+    diff: str = ""  # the text diff_sha256 is the hash of: what a merge brings in, as the store shows it
 
 
 class PullRequestStore(Protocol):
@@ -142,6 +143,7 @@ class LocalPullRequests:
             diff_sha256=diff_sha256(diff),
             merged=commit == base.strip(),
             head_sha=commit,
+            diff=diff,
         )
 
     async def info(self, session_id: str, number: int) -> PullRequestInfo | None:

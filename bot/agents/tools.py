@@ -6,6 +6,7 @@ import json
 import logging
 from typing import Any, NamedTuple
 
+from bot.agents.diff_review import DiffReview, refusal_text, review_diff
 from bot.agents.evidence import Evidence
 from bot.agents.pull_requests import GitError, PullRequestStore
 from bot.run.state import IncidentState, ToolCall
@@ -79,21 +80,38 @@ class IncidentTools:
         if not title.strip() or not diff.strip():
             return _error("open_pull_request needs a title and a non-empty unified diff")
         try:
+            review = await review_diff(diff, call_outs=False)  # refused before anything is opened
+            if review.refusals:
+                return _error(refusal_text(review))
             await self.prs.ensure_repo(self.session_id, self.evidence.repo_dir)
             pr = await self.prs.open(self.session_id, title=title, body=body, diff=diff, tool_use_id=call.id)
         except GitError as exc:
             if "apply" in str(exc).lower():
                 return _error(f"the diff does not apply to the repository: {exc}")
             return _error(f"could not open the pull request: {exc}")
-        return _ok({"pr_number": pr.number, "url": pr.url, "diff_sha256": pr.diff_sha256})
+        try:  # the store can know more than the text: e.g. that a file the diff patches is a link
+            held = await review_diff(pr.diff)
+        except GitError as exc:
+            held = DiffReview((f"the bot could not read the diff back from the PR store ({exc})",), ())
+        if held.refusals:  # left out of the state: it can be neither approved nor merged here
+            return _error(refusal_text(held, opened=pr.number))
+        # The card shows the store's diff (what a merge brings in) and its call-outs; in the session's history they
+        # survive a restart, and diff_sha256 is the hash of exactly that text.
+        return _ok({"pr_number": pr.number, "url": pr.url, "diff_sha256": pr.diff_sha256, "diff": pr.diff,
+                    "review_notes": list(held.notes)})
 
     def _check_approval_request(self, call: ToolCall, state: IncidentState) -> ToolAnswer | None:
         requested = call.input.get("pr_number")
         if requested is None:
-            return None if state.latest_pr else _error("no pull request to approve: call open_pull_request first")
-        number = _as_int(requested)
+            if state.latest_pr is None:
+                return _error("no pull request to approve: call open_pull_request first")
+            number: int | None = state.latest_pr.number
+        else:
+            number = _as_int(requested)
         if number is None or number not in state.prs:
             return _error(f"there is no pull request #{requested} in this incident")
+        if not state.prs[number].diff_read:  # opened before the bot kept the store's diff: nothing to show
+            return _error(f"PR #{number}'s diff cannot be shown as the PR store holds it; open the pull request again")
         return None
 
     async def _merge(self, number: int | None, state: IncidentState) -> ToolAnswer:

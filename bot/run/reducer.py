@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -92,6 +93,15 @@ def _int(value: object) -> int | None:
         return None
 
 
+def _store_diff(data: Mapping[str, Any]) -> str | None:
+    """The diff an open_pull_request answer says the PR store holds, if it carries it with its hash."""
+    raw = data.get("diff")
+    if not isinstance(raw, str):
+        return None
+    digest = hashlib.sha256(raw.encode(errors="surrogatepass")).hexdigest()
+    return raw if digest == str(data.get("diff_sha256", "")) else None
+
+
 def _on_custom_result(state: IncidentState, ev: Mapping[str, Any], at: datetime) -> IncidentState:
     call = state.tools.get(ev.get("custom_tool_use_id", ""))
     if call is None:
@@ -101,14 +111,17 @@ def _on_custom_result(state: IncidentState, ev: Mapping[str, Any], at: datetime)
     state = replace(state, tools=_put(state.tools, call.id, replace(call, result=text, is_error=is_error)))
     data = {} if is_error else _json(text)
     if call.name == "open_pull_request" and _int(data.get("pr_number")) is not None:
+        held, notes = _store_diff(data), data.get("review_notes")  # the card shows this, never the agent's input
         pr = PullRequest(
             number=int(data["pr_number"]),
             title=str(call.input.get("title", "")),
             body=str(call.input.get("body", "")),
-            diff=str(call.input.get("diff", "")),
+            diff=held or "",
             url=data.get("url"),
             diff_sha256=str(data.get("diff_sha256", "")),
             tool_use_id=call.id,
+            diff_read=held is not None,
+            notes=tuple(str(n) for n in notes) if isinstance(notes, list) else (),
         )
         state = replace(state, prs=_put(state.prs, pr.number, pr))
     elif call.name == "request_approval" and call.id in state.approvals:

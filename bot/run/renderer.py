@@ -15,6 +15,7 @@ from blocks import (
     reminder,
     root_message,
 )
+from blocks.approval import diff_preview
 from blocks.message import Message
 from blocks.views import (
     ApprovalState,
@@ -32,9 +33,7 @@ from bot.run.state import IncidentState, ThreadItem, ToolCall
 from bot.secrets import redact, redact_blocks
 from bot.run.steps import step_view, summarise_input
 
-__all__ = ["Rendered", "ThreadMemo", "render_root", "render_thread", "DIFF_ATTACH_LINES"]
-
-DIFF_ATTACH_LINES = 40  # a diff longer than the card's preview is attached whole to the thread
+__all__ = ["Rendered", "ThreadMemo", "render_root", "render_thread"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +140,9 @@ def _approval_view(state: IncidentState, item: ThreadItem) -> ApprovalView:
         diff_sha256=approval.diff_sha256 or (pr.diff_sha256 if pr else ""),
         decision=decision,
         note=approval.note,
+        diff_file=f"pr-{pr.number}.diff" if pr else "",
+        diff_ready=approval.pr_number is None or (pr is not None and pr.diff_read),
+        diff_notes=pr.notes if pr else (),
     )
 
 
@@ -214,13 +216,13 @@ def _render_thread(state: IncidentState, memo: ThreadMemo) -> list[Rendered]:
 
 
 def _approval_items(key: str, view: ApprovalView, broadcast: bool) -> list[Rendered]:
-    out = [Rendered(key, approval_card(view), broadcast=broadcast)]
-    if view.pr_number is not None and view.diff.count("\n") > DIFF_ATTACH_LINES:
-        out.append(
-            Rendered(f"diff:{view.pr_number}", Message(text="", blocks=[]),
-                     file=(f"pr-{view.pr_number}.diff", view.diff))
-        )
-    return out
+    card = Rendered(key, approval_card(view), broadcast=broadcast)
+    if view.pr_number is None or not view.diff_file or diff_preview(view.diff).complete:
+        return [card]
+    # The publisher shows items in order and stops at the first failure: the card, and its buttons, never reach the
+    # thread before the whole diff does (after a restart too: it finds the file by name).
+    whole = Rendered(f"diff:{view.pr_number}", Message(text="", blocks=[]), file=(view.diff_file, view.diff))
+    return [whole, card]
 
 
 def _reminder(text: str, mentions: tuple[str, ...]) -> Message:

@@ -46,11 +46,13 @@ class PullRequest:
     number: int
     title: str
     body: str
-    diff: str
+    diff: str  # as the PR store holds it (from the answer), never the agent's own text
     url: str | None
     diff_sha256: str
     tool_use_id: str
     merged: bool = False
+    diff_read: bool = False  # the answer carried the store's diff, and diff_sha256 is its hash
+    notes: tuple[str, ...] = ()  # what the approval card calls out in the diff, in words
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,19 +71,19 @@ def test_agent_text_on_the_card_is_escaped(assert_fits, assert_no_ping) -> None:
 
 def test_a_5000_line_diff_is_cut_with_a_note(assert_fits, all_text) -> None:
     diff = "".join(f"+line {i}: {'z' * 30}\n" for i in range(5000))
-    msg = approval_card(_view(diff=diff))
+    msg = approval_card(_view(diff=diff, diff_file="pr-7.diff"))
     assert_fits(msg)
     text = all_text(msg)
     assert "+line 39:" in text and "+line 40:" not in text
-    assert "… 4960 more lines (full diff in the thread)" in text
+    assert "4960 more lines not shown). The whole diff is the file *pr-7.diff* in this thread" in text
     [code] = [b for b in msg.blocks if b["type"] == "section" and "```" in b["text"]["text"]]
     assert len(code["text"]["text"]) <= 2600
 
 
 def test_a_diff_of_long_lines_is_cut_by_characters(assert_fits, all_text) -> None:
-    msg = approval_card(_view(diff="".join(f"+{i} " + "q" * 400 + "\n" for i in range(30))))
+    msg = approval_card(_view(diff="".join(f"+{i} " + "q" * 400 + "\n" for i in range(30)), diff_file="pr-7.diff"))
     assert_fits(msg)
-    assert "more lines (full diff in the thread)" in all_text(msg)
+    assert "more lines not shown and 8 lines cut short). The whole diff is the file *pr-7.diff*" in all_text(msg)
 
 
 def test_fences_in_a_diff_do_not_break_the_code_block(assert_fits) -> None:

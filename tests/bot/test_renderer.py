@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 from functools import reduce as fold
 
 from blocks.limits import check_message
 from bot.run.reducer import reduce
-from bot.run.renderer import DIFF_ATTACH_LINES, ThreadMemo, render_root, render_thread
+from bot.run.renderer import ThreadMemo, render_root, render_thread
 from bot.run.state import IncidentState
 
 from tests.bot import events as ev
@@ -62,12 +63,13 @@ def test_approval_card_has_buttons_until_decided_and_a_long_diff_is_attached():
     diff = "--- a/f\n+++ b/f\n@@ -1,60 +1,60 @@\n" + "".join(f"-old {i}\n+new {i}\n" for i in range(60))
     pr = ev.custom("open_pull_request", title="Raise memory", body="oom.md", diff=diff)
     ask = ev.custom("request_approval", summary="raise memory to 512Mi")
-    state = _run(pr, ev.custom_result(pr, {"pr_number": 1, "url": "file:///r#pr/1", "diff_sha256": "ab" * 32}), ask)
+    answer = {"pr_number": 1, "url": "file:///r#pr/1", "diff": diff, "diff_sha256": hashlib.sha256(diff.encode()).hexdigest()}
+    state = _run(pr, ev.custom_result(pr, answer), ask)
     rendered = {r.key: r for r in render_thread(state)}
     card = rendered[f"approval:{ask['id']}"]
     assert card.broadcast
     assert {"Approve", "Reject"} <= {b["text"]["text"].split()[-1] for b in _buttons(card.message)} or len(_buttons(card.message)) == 2
-    assert diff.count("\n") > DIFF_ATTACH_LINES and rendered["diff:1"].file == ("pr-1.diff", diff)
+    assert rendered["diff:1"].file == ("pr-1.diff", diff)
     decided = reduce(state, ev.custom_result(ask, {"decision": "rejected", "approver": "U7", "reason": "too big", "pr_number": 1}))
     card = {r.key: r for r in render_thread(decided)}[f"approval:{ask['id']}"]
     assert not _buttons(card.message)
