@@ -11,8 +11,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 import aiohttp
+import pytest
 
 from bot.demo import ALERTS, BYSTANDER, LEAD, ONCALL, YOU, post_sample_alert, start_world
+from bot.ratelimit import Limit, MemoryRateLimiter, Refusal
+from bot.settings import SettingsError, load_settings
 from standins.managed_agents.testing import ScriptedBrain
 
 from tests.e2e.conftest import FIXTURES
@@ -123,3 +126,33 @@ async def test_alerts_from_integrations_have_their_own_limit_and_a_repeat_alert_
             await run.wait_finished(timeout=TIMEOUT)
     finally:
         await world.stop()
+
+
+async def test_the_window_slides_and_a_refusal_counts_nothing():
+    now = [1000.0]
+    limiter = MemoryRateLimiter(clock=lambda: now[0])
+    person, channel = Limit("user:U1", 2, 60.0), Limit("channel:C1", 3, 60.0)
+    for at in (1000.0, 1030.0):
+        now[0] = at
+        assert await limiter.acquire([person, channel]) is None
+    now[0] = 1040.0
+    refused = await limiter.acquire([person, channel])
+    assert refused == Refusal(person, 1060.0)  # the first leaves the window at 1060
+    assert await limiter.acquire([Limit("user:U2", 2, 60.0), channel]) is None  # the refusal did not count
+    assert (await limiter.acquire([Limit("user:U3", 2, 60.0), channel])).limit == channel
+    now[0] = 1060.0
+    assert await limiter.acquire([person]) is None
+    assert await limiter.acquire([Limit("alerts", 0)]) is None  # 0: no limit
+
+
+def test_the_limits_are_settings_with_defaults_and_zero_turns_one_off():
+    base = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "ANTHROPIC_API_KEY": "k", "ONCALL_CHANNEL": "C1"}
+    s = load_settings(base, dotenv_path=None)
+    assert (s.incidents_per_user_per_hour, s.incidents_per_channel_per_hour, s.alert_incidents_per_hour) == (5, 20, 20)
+    assert s.pagerduty_replay_window == 300.0
+    s = load_settings({**base, "INCIDENTS_PER_USER_PER_HOUR": "0", "ALERT_INCIDENTS_PER_HOUR": "50",
+                       "PAGERDUTY_REPLAY_WINDOW": "2m"}, dotenv_path=None)  # fmt: skip
+    assert (s.incidents_per_user_per_hour, s.alert_incidents_per_hour, s.pagerduty_replay_window) == (0, 50, 120.0)
+    for bad in ("-1", "five", "1.5"):
+        with pytest.raises(SettingsError, match="INCIDENTS_PER_CHANNEL_PER_HOUR"):
+            load_settings({**base, "INCIDENTS_PER_CHANNEL_PER_HOUR": bad}, dotenv_path=None)
