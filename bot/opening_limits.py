@@ -45,13 +45,13 @@ def refusal_text(refusal: Refusal, *, now: float | None = None) -> str:
     when = f"<!date^{at}^{{time}}|{clock} UTC> (in {minutes} min)"  # Slack shows it in the reader's time zone
     most, kind = refusal.limit.most, refusal.limit.key.partition(":")[0]
     if kind == "user":
-        return (f"Not opened: you have opened {_incidents(most)} in the last hour, the most allowed "
+        return (f"No incident opened: you have opened {_incidents(most)} in the last hour, the most allowed "
                 f"(INCIDENTS_PER_USER_PER_HOUR). You can open the next one at {when}. Until then, add what you see "
                 "to an open incident's thread.")  # fmt: skip
     if kind == "channel":
-        return (f"Not opened: {_incidents(most)} were opened from this channel in the last hour, the most allowed "
-                f"(INCIDENTS_PER_CHANNEL_PER_HOUR). The next one can be opened at {when}. Until then, add what you "
-                "see to an open incident's thread.")  # fmt: skip
+        return (f"No incident opened: {_incidents(most)} were opened from this channel in the last hour, the most "
+                f"allowed (INCIDENTS_PER_CHANNEL_PER_HOUR). The next one can be opened at {when}. Until then, add "
+                "what you see to an open incident's thread.")  # fmt: skip
     return (f"No incident opened for this alert: alerts opened {_incidents(most)} in the last hour, the most allowed "
             f"(ALERT_INCIDENTS_PER_HOUR). The next alert can open one at {when}. Look at this alert yourself, or "
             "open an incident for it with /incident.")  # fmt: skip

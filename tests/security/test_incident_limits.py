@@ -59,13 +59,13 @@ async def test_people_and_channels_have_an_hourly_limit_and_the_refusal_says_whe
 
         ack = await _incident(world, YOU, "checkout OOM 3")
         assert ack["response_type"] == "ephemeral"
-        assert ack["text"].startswith("Not opened: you have opened 2 incidents in the last hour"), ack["text"]
+        assert ack["text"].startswith("No incident opened: you have opened 2 incidents in the last hour"), ack["text"]
         assert t0 + 3600 - 1 <= _when(ack["text"]) <= t1 + 3600 + 1  # when the first of the two leaves the hour
         assert "open incident's thread" in ack["text"]  # what to do meanwhile
 
         assert "Opening an incident" in (await _incident(world, BYSTANDER, "payments slow"))["text"]  # another person
         ack = await _incident(world, LEAD, "search down")  # a fourth from the same channel
-        assert ack["text"].startswith("Not opened: 3 incidents were opened from this channel in the last hour"), ack["text"]
+        assert ack["text"].startswith("No incident opened: 3 incidents were opened from this channel in the last hour"), ack["text"]
         assert t0 + 3600 - 1 <= _when(ack["text"]) <= t1 + 3600 + 1
 
         await world.slack.wait_for(lambda s: len(world.bot.manager.runs) == 3, timeout=TIMEOUT)
