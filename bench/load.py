@@ -122,6 +122,7 @@ def _bot_env(spec: RunSpec, slack_url: str, agents_url: str, incident: Path, wor
         ANTHROPIC_API_KEY="sk-ant-bench", ANTHROPIC_BASE_URL=agents_url,
         ONCALL_CHANNEL=ONCALL, ALERT_CHANNELS=ALERTS, APPROVERS="S0SRE", INCIDENT_DATA=str(incident),
         WORK_DIR=str(work), AUDIT_LOG=str(work / "audit.jsonl"), SLACK_POSTS_PER_SECOND=str(spec.posts_per_second),
+        INCIDENTS_PER_USER_PER_HOUR="0", INCIDENTS_PER_CHANNEL_PER_HOUR="0",  # one opener types every incident
         HTTP_PROXY="", HTTPS_PROXY="", http_proxy="", https_proxy="", PYTHONPATH=str(REPO_ROOT),
     )  # fmt: skip
     return env

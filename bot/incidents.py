@@ -22,6 +22,7 @@ from bot.agents.provision import Provisioned, provision, upload_evidence
 from bot.agents.github_prs import GitHubPullRequests
 from bot.agents.pull_requests import LocalPullRequests, PullRequestStore
 from bot.agents.tools import IncidentTools
+from bot.opening_limits import OpeningLimits
 from bot.run.deadlines import ApprovalPolicy
 from bot.run.incident import IncidentRun, SlackThread
 from bot.run.publisher import METADATA_EVENT_TYPE, ChannelPacer, ThreadPublisher
@@ -88,6 +89,7 @@ class IncidentManager:
         self._uploaded: dict[str, str] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.audit = AuditLog(settings.audit_log)
+        self.limits = OpeningLimits(settings)  # counts new incidents only; resuming one after a restart is free
 
     def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         """Run work after an ack in a task this manager holds (and cancels on shutdown)."""

@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.alerts import Alert
 from bot.incidents import IncidentManager
+from bot.opening_limits import refusal_text
 from bot.run.incident import IncidentRun
 
 __all__ = ["open_from_alert", "open_incident_for"]
@@ -27,10 +28,18 @@ def open_incident_for(manager: IncidentManager, dedupe_key: str) -> IncidentRun 
 
 
 async def open_from_alert(
-    manager: IncidentManager, alert: Alert, *, channel: str | None, ts: str | None, person: str | None) -> IncidentRun:
+    manager: IncidentManager, alert: Alert, *, channel: str | None, ts: str | None, person: str | None
+) -> IncidentRun | None:
     """Open an incident for an alert, or add the alert to the open incident with the same dedupe key; reply
-    under the alert (when it came from a Slack channel) with a link to the incident."""
+    under the alert (when it came from a Slack channel) with a link to the incident. None when a limit refused it."""
     run = open_incident_for(manager, alert.dedupe_key)
+    refusal = None if run is not None else await manager.limits.admit(person=person, channel=channel)
+    if refusal is not None:
+        log.warning("no incident for a %s alert (key %r): %s is full until %.0f", alert.source,
+                    alert.dedupe_key[:100], refusal.limit.key, refusal.retry_at)  # fmt: skip
+        if channel and ts:
+            await _reply(manager, channel, ts, refusal_text(refusal))
+        return None
     if run is not None:
         note = f"Another alert with the same key arrived ({alert.source}): {alert.title}"
         await run.apply({"type": "bot.notice", "id": f"alert:{alert.dedupe_key}:{ts or alert.title}", "text": note})
@@ -52,8 +61,12 @@ async def open_from_alert(
             if alert.truncated
             else ""
         )
-        try:
-            await manager.slack.chat_postMessage(channel=channel, thread_ts=ts, text=f"{verb}: {link}{note}", unfurl_links=False)
-        except SlackApiError as exc:
-            log.warning("could not reply under the alert in %s: %s", channel, exc.response.get("error"))
+        await _reply(manager, channel, ts, f"{verb}: {link}{note}")
     return run
+
+
+async def _reply(manager: IncidentManager, channel: str, ts: str, text: str) -> None:
+    try:
+        await manager.slack.chat_postMessage(channel=channel, thread_ts=ts, text=text, unfurl_links=False)
+    except SlackApiError as exc:
+        log.warning("could not reply under the alert in %s: %s", channel, exc.response.get("error"))

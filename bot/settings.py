@@ -45,12 +45,16 @@ class Settings:
     webhook_port: int | None = None  # the webhook server is off unless a port is set
     webhook_host: str = "0.0.0.0"
     pagerduty_webhook_secret: str = ""
+    pagerduty_replay_window: float = 300.0  # seconds: a delivery whose event.occurred_at is further off is refused
     alertmanager_token: str = ""
     anthropic_webhook_secret: str = ""  # whsec_… (Standard Webhooks)
     github_token: str = ""
     github_repo: str = ""  # owner/name; with github_token, PRs are real GitHub pull requests
     github_api_url: str = "https://api.github.com"
     audit_log: Path = field(default_factory=lambda: Path("audit.jsonl"))
+    incidents_per_user_per_hour: int = 5  # new incidents (paid agent sessions) one person may open; 0: no limit
+    incidents_per_channel_per_hour: int = 20  # opened by people from one channel
+    alert_incidents_per_hour: int = 20  # opened by alerting integrations (webhooks, integrations' alert messages)
 
     @property
     def approver_users(self) -> frozenset[str]:
@@ -91,6 +95,16 @@ def _duration(env: Mapping[str, str], name: str, default: float) -> float:
     if raw and raw[-1] in units:
         return _number({name: raw[:-1]}, name, default) * units[raw[-1]]
     return _number(env, name, default)
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number, 0 or more."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        raise SettingsError(f"{name} must be a whole number (0 turns the limit off), not {raw!r}")
+    return int(raw)
 
 
 def _port(env: Mapping[str, str], name: str) -> int | None:
@@ -173,10 +187,14 @@ def load_settings(
         webhook_port=_port(env, "WEBHOOK_PORT"),
         webhook_host=env.get("WEBHOOK_HOST") or "0.0.0.0",
         pagerduty_webhook_secret=env.get("PAGERDUTY_WEBHOOK_SECRET", ""),
+        pagerduty_replay_window=_duration(env, "PAGERDUTY_REPLAY_WINDOW", 300.0),
         alertmanager_token=env.get("ALERTMANAGER_TOKEN", ""),
         anthropic_webhook_secret=env.get("ANTHROPIC_WEBHOOK_SECRET", ""),
         github_token=env.get("GITHUB_TOKEN", ""),
         github_repo=_github_repo(env.get("GITHUB_REPO", "")),
         github_api_url=(env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
         audit_log=Path(env.get("AUDIT_LOG") or "audit.jsonl"),
+        incidents_per_user_per_hour=_count(env, "INCIDENTS_PER_USER_PER_HOUR", 5),
+        incidents_per_channel_per_hour=_count(env, "INCIDENTS_PER_CHANNEL_PER_HOUR", 20),
+        alert_incidents_per_hour=_count(env, "ALERT_INCIDENTS_PER_HOUR", 20),
     )

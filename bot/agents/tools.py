@@ -10,6 +10,7 @@ from bot.agents.diff_review import DiffReview, refusal_text, review_diff
 from bot.agents.evidence import Evidence
 from bot.agents.pull_requests import GitError, PullRequestStore
 from bot.run.state import IncidentState, ToolCall
+from bot.run.values import pr_number, shown
 
 __all__ = ["ToolAnswer", "IncidentTools"]
 
@@ -29,11 +30,9 @@ def _error(message: str) -> ToolAnswer:
     return ToolAnswer(json.dumps({"error": message}), is_error=True)
 
 
-def _as_int(value: object) -> int | None:
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
+def _bad_pr_number(tool: str, value: object) -> ToolAnswer:
+    return _error(f"{tool}: pr_number must be the number open_pull_request returned (a whole number such as 1), "
+                  f"not {shown(value)}")  # fmt: skip
 
 
 class IncidentTools:
@@ -47,6 +46,9 @@ class IncidentTools:
     async def answer(self, call: ToolCall, state: IncidentState) -> ToolAnswer | None:
         """The result for a custom tool call, or None when a human must answer it (request_approval)."""
         args = dict(call.input)
+        if call.unreadable:
+            return _error(f"the bot could not read this {call.name} call (its input is not plain JSON or is nested "
+                          f"too deep); call {call.name} again with simple values")  # fmt: skip
         match call.name:
             case "get_metrics":
                 return self._metrics(str(args.get("service", "")), str(args.get("metric", "")))
@@ -60,7 +62,10 @@ class IncidentTools:
             case "open_pull_request":
                 return await self._open_pr(call)
             case "merge_pull_request":
-                return await self._merge(_as_int(args.get("pr_number")), state)
+                number = pr_number(args.get("pr_number"))
+                if number is None:
+                    return _bad_pr_number("merge_pull_request", args.get("pr_number"))
+                return await self._merge(number, state)
             case "request_approval":
                 return self._check_approval_request(call, state)
             case _:
@@ -104,18 +109,22 @@ class IncidentTools:
         requested = call.input.get("pr_number")
         if requested is None:
             if state.latest_pr is None:
-                return _error("no pull request to approve: call open_pull_request first")
+                return _error(
+                    "no pull request to approve: call open_pull_request first, then request_approval with its pr_number"
+                )
             number: int | None = state.latest_pr.number
         else:
-            number = _as_int(requested)
-        if number is None or number not in state.prs:
-            return _error(f"there is no pull request #{requested} in this incident")
+            number = pr_number(requested)
+            if number is None:
+                return _bad_pr_number("request_approval", requested)
+        if number not in state.prs:
+            return _error(f"there is no pull request #{number} in this incident")
         if not state.prs[number].diff_read:  # opened before the bot kept the store's diff: nothing to show
             return _error(f"PR #{number}'s diff cannot be shown as the PR store holds it; open the pull request again")
         return None
 
-    async def _merge(self, number: int | None, state: IncidentState) -> ToolAnswer:
-        if number is None or number not in state.prs:
+    async def _merge(self, number: int, state: IncidentState) -> ToolAnswer:
+        if number not in state.prs:
             return _error(f"there is no pull request #{number} in this incident")
         approval = state.approval_for(number)
         if approval is None or approval.decision is None or approval.decision.outcome != "approved":

@@ -7,6 +7,7 @@ import logging
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.incidents import IncidentManager
+from bot.opening_limits import refusal_text
 
 __all__ = ["register"]
 
@@ -22,6 +23,12 @@ def register(app: AsyncApp, manager: IncidentManager) -> None:
         text = " ".join(str(command.get("text") or "").split())
         if not text:
             await ack(response_type="ephemeral", text=USAGE)
+            return
+        user, where = str(command.get("user_id") or ""), str(command.get("channel_id") or "")
+        refusal = await manager.limits.admit(person=user or "unknown", channel=where)
+        if refusal is not None:
+            await ack(response_type="ephemeral", text=refusal_text(refusal))
+            log.warning("refused /incident from %s in %s: %s is full", user, where, refusal.limit.key)
             return
         channel = manager.settings.oncall_channel
         await ack(response_type="ephemeral", text=f"Opening an incident in <#{channel}>: {text[:200]}")

@@ -11,6 +11,8 @@ from typing import Any
 import httpx2
 from anthropic import APIError, APIStatusError, AsyncAnthropic, NotFoundError
 
+from bot.run.skipped import unreadable_model
+
 __all__ = ["follow_session", "event_dict", "STREAM_READ_TIMEOUT"]
 
 log = logging.getLogger(__name__)
@@ -20,10 +22,16 @@ BACKOFF_START, BACKOFF_CAP = 0.5, 15.0
 
 
 def event_dict(ev: Any) -> dict[str, Any]:
-    """An SDK event model as a wire-shaped dict (unknown types included)."""
+    """An SDK event model as a wire-shaped dict (unknown types included); a `bot.unreadable` stand-in, under the
+    same id, for one that cannot be (tool input nested deeper than pydantic serialises, about 250 levels)."""
     if isinstance(ev, dict):
         return ev
-    return ev.to_dict(mode="json", exclude_unset=False)
+    try:
+        return ev.to_dict(mode="json", exclude_unset=False)
+    except Exception as exc:
+        log.warning("could not read event %s of type %s (%s: %s); skipping it", getattr(ev, "id", "?"),
+                    getattr(ev, "type", "?"), type(exc).__name__, str(exc)[:200])  # fmt: skip
+        return unreadable_model(ev)
 
 
 def _fatal(exc: BaseException) -> bool:

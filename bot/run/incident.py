@@ -17,7 +17,9 @@ from bot.run.follower import follow_session
 from bot.run.publisher import ThreadPublisher
 from bot.run.reducer import reduce
 from bot.run.renderer import ThreadMemo, render_root, render_thread
+from bot.run.skipped import unreadable
 from bot.run.state import IncidentState
+from bot.run.values import pr_number
 
 __all__ = ["IncidentRun", "SlackThread"]
 
@@ -141,8 +143,14 @@ class IncidentRun:
             return
         if event_id:
             self._seen.add(event_id)
-        self.state = reduce(self.state, event)
-        self.publish()
+        before = self.state
+        try:
+            self.state = reduce(before, event)
+            self.publish()
+        except Exception:  # one event the bot cannot read must not stop the incident: skip it, and say so
+            self.log.exception("could not read event %s of type %s; skipped it", event.get("id"), event.get("type"))
+            self.state = reduce(before, unreadable(event))
+            self.publish()
         async with self._changed:
             self._changed.notify_all()
         if self._live:
@@ -230,8 +238,7 @@ class IncidentRun:
             return
         delivered = await self.send_result(call_id, answer)
         if delivered and call.name == "merge_pull_request":
-            pr = call.input.get("pr_number")
-            number = int(pr) if isinstance(pr, int) or (isinstance(pr, str) and pr.isdigit()) else None
+            number = pr_number(call.input.get("pr_number"))
             action = "merge_refused" if answer.is_error else "merged"
             await self.record(action, who=None, tool_use_id=call_id, pr_number=number, outcome=answer.text[:500])
 

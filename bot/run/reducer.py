@@ -12,8 +12,10 @@ from typing import Any, Mapping
 
 from blocks.views import Decision, ErrorView, IncidentStatus
 
+from bot.run.skipped import skip
 from bot.run.state import Approval, Confirmation, IncidentState, PullRequest, ThreadItem, ToolCall
 from bot.run.steps import first_line
+from bot.run.values import pr_number
 
 __all__ = ["reduce", "text_of", "parse_time"]
 
@@ -67,7 +69,7 @@ def _on_tool_use(state: IncidentState, ev: Mapping[str, Any], *, custom: bool) -
         at=parse_time(ev.get("processed_at")),
         id=ev["id"],
         name=str(ev.get("name", "")),
-        input=dict(ev.get("input") or {}),
+        input=dict(ev["input"]) if isinstance(ev.get("input"), dict) else {},
         custom=custom,
         permission=(ev.get("evaluated_permission") or None) if not custom else None,
     )
@@ -87,10 +89,7 @@ def _on_tool_use(state: IncidentState, ev: Mapping[str, Any], *, custom: bool) -
 
 
 def _int(value: object) -> int | None:
-    try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
+    return pr_number(value)  # whatever the agent wrote: never raises
 
 
 def _store_diff(data: Mapping[str, Any]) -> str | None:
@@ -257,6 +256,8 @@ def reduce(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
                 return state
             conf = replace(conf, decided_by=str(ev.get("by") or "") or None)
             return replace(state, confirmations=_put(state.confirmations, conf.tool_use_id, conf))
+        case "bot.unreadable":  # local: stands in for an event the bot could not read
+            return skip(state, ev)
         case "bot.tick":  # local: time passes (the root's elapsed time); nothing else changes
             return state
         case "bot.notice":  # local: a note from the bot itself (e.g. another alert joined this incident)

@@ -33,6 +33,7 @@ class ToolCall:
     result: str | None = None
     is_error: bool = False
     at: datetime | None = None  # when the agent made the call (processed_at)
+    unreadable: bool = False  # the bot could not read the call's event: it answers with an error
 
     @property
     def answered(self) -> bool:

@@ -23,6 +23,7 @@ class _Loose(BaseModel):
 class PagerDutyEvent(_Loose):
     id: str = Field(min_length=1, max_length=200)
     event_type: str = Field(max_length=200)
+    occurred_at: str = Field(max_length=100)  # covered by the signature: the replay window is checked against it
     data: dict[str, Any] | None = None
 
 

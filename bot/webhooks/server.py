@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timezone
 
 from aiohttp import web
 from anthropic import AsyncAnthropic
@@ -12,7 +13,7 @@ from anthropic import AsyncAnthropic
 from bot.alerts import Alert, parse_alertmanager_webhook, parse_pagerduty_webhook
 from bot.settings import Settings
 from bot.webhooks.models import AlertmanagerBody, AnthropicBody, BadBody, PagerDutyBody, read_body
-from bot.webhooks.verify import RecentIds, bearer_ok, pagerduty_signature_ok
+from bot.webhooks.verify import RecentIds, bearer_ok, pagerduty_signature_ok, seconds_since
 
 __all__ = ["MAX_BODY", "OnAlert", "OnSessionEvent", "WebhookServer"]
 
@@ -50,8 +51,10 @@ class WebhookServer:
         on_alert: OnAlert,
         on_session_event: OnSessionEvent,
         anthropic: AsyncAnthropic | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self.settings = settings
+        self._clock = clock
         self._on_alert = on_alert
         self._on_session_event = on_session_event
         self._anthropic = anthropic
@@ -131,6 +134,9 @@ class WebhookServer:
         except BadBody as exc:
             return _answer(400, error=str(exc))
         event = shape.event
+        stale = self._outside_replay_window(event.id, event.occurred_at)
+        if stale:
+            return _answer(400, error=stale)
         if event.event_type != "incident.triggered":
             log.info("pagerduty webhook %s (%s) ignored", event.id, event.event_type)
             return _answer(202, status="ignored")
@@ -140,6 +146,19 @@ class WebhookServer:
         alert = parse_pagerduty_webhook(body)
         alerts = [alert] if alert is not None else []
         return await self._deliver(alerts, "pagerduty", forget=lambda: self._pagerduty_ids.discard(event.id))
+
+    def _outside_replay_window(self, event_id: str, occurred_at: str) -> str:
+        """Why a delivery is refused as a possible replay (its signed time is not recent), or "" when it is fresh."""
+        window = self.settings.pagerduty_replay_window
+        age = seconds_since(occurred_at, self._clock())
+        if age is None:
+            return "event.occurred_at is not an ISO-8601 time"
+        if abs(age) <= window:
+            return ""
+        off = f"{age:.0f} s old" if age > 0 else f"{-age:.0f} s in the future"
+        log.warning("pagerduty webhook %s refused: event.occurred_at %r is %s, outside the %.0f s replay window",
+                    event_id, occurred_at[:40], off, window)  # fmt: skip
+        return f"event.occurred_at is {off}, outside the {window:.0f} s replay window: refused as a possible replay"
 
     async def _alertmanager(self, request: web.Request) -> web.Response:
         if not bearer_ok(request.headers.get("Authorization", ""), self.settings.alertmanager_token):

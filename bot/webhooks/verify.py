@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections import OrderedDict
+from datetime import datetime, timezone
 
-__all__ = ["RecentIds", "bearer_ok", "pagerduty_signature_ok"]
+__all__ = ["RecentIds", "bearer_ok", "pagerduty_signature_ok", "seconds_since"]
 
 
 def pagerduty_signature_ok(body: bytes, header: str, secret: str) -> bool:
@@ -18,6 +19,17 @@ def pagerduty_signature_ok(body: bytes, header: str, secret: str) -> bool:
         if version == "v1":  # compare every candidate: no early exit, no timing hint
             ok |= hmac.compare_digest(expected, signature.strip().lower().encode("utf-8", "replace"))
     return ok
+
+
+def seconds_since(stamp: str, now: datetime) -> float | None:
+    """Seconds from an ISO-8601 time to `now` (negative when it is later); None when it is not such a time."""
+    try:
+        when = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return (now - when).total_seconds()
 
 
 def bearer_ok(header: str, token: str) -> bool:

@@ -14,7 +14,7 @@ from .errors import invalid, not_found
 from .paging import paginate, parse_limit, parse_order
 from .sandbox import Sandbox
 from .session import STATUSES, Session
-from .sse import serve_stream
+from .sse import serve_stream, wire_json
 from .validate import check_keys, json_body, metadata, passes, query_bool, query_list, time_filters, title
 
 if TYPE_CHECKING:
@@ -191,7 +191,7 @@ class SessionsApi:
         if order == "desc":
             items.reverse()
         page = paginate(items, key=lambda pair: pair[0], order=order, limit=parse_limit(q), page=q.get("page"))
-        return web.json_response(page.body(lambda pair: pair[1]))
+        return web.json_response(page.body(lambda pair: pair[1]), dumps=wire_json)
 
     async def _send_events(self, request: web.Request) -> web.Response:
         session = self._session(request)

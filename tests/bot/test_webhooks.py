@@ -86,6 +86,7 @@ async def web() -> AsyncIterator[Running]:
 def pd_body(event_type: str = "incident.triggered", event_id: str = "01HS4Z9K3QW8E2N7T5RVXJ6M1C") -> bytes:
     body = json.loads((FIXTURES / "checkout-oom" / "alert.json").read_text())
     body["event"]["event_type"], body["event"]["id"] = event_type, event_id
+    body["event"]["occurred_at"] = datetime.now(timezone.utc).isoformat()  # inside the replay window
     return json.dumps(body).encode()
 
 

@@ -1,0 +1,37 @@
+"""Reading values the agent wrote: any JSON shape comes in, a plain answer comes out, never an exception."""
+
+from __future__ import annotations
+
+import reprlib
+
+__all__ = ["MAX_PR_NUMBER", "pr_number", "shown"]
+
+MAX_PR_NUMBER = 10**9
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxlong, _REPR.maxother = 2, 40, 40, 40
+
+
+def pr_number(value: object) -> int | None:
+    """A pull request number (a positive whole number, or its digits), else None: bools, fractions, inf, objects."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if not value.is_integer():  # also nan and inf
+            return None
+        value = int(value)
+    elif isinstance(value, str):
+        digits = value.strip()
+        if not (digits.isascii() and digits.isdigit() and len(digits) <= len(str(MAX_PR_NUMBER))):
+            return None
+        value = int(digits)
+    if isinstance(value, int) and 0 < value <= MAX_PR_NUMBER:
+        return value
+    return None
+
+
+def shown(value: object) -> str:
+    """A short, bounded rendering of a value for an error message."""
+    try:
+        return _REPR.repr(value)
+    except ValueError:  # an int too long for repr()
+        return f"<{type(value).__name__}>"
