@@ -1,0 +1,3 @@
+"""The real servers' fixtures."""
+
+from tests.support.fixtures import alertmanager, exporter, prometheus, redis_server, servers  # noqa: F401

@@ -1,0 +1,1 @@
+"""Test support: real servers (Prometheus, Alertmanager, Redis) and a metrics exporter the test controls."""
