@@ -18,7 +18,9 @@ __all__ = ["reduce", "text_of", "parse_time"]
 
 log = logging.getLogger(__name__)
 
-_ROOT_CAUSE = re.compile(r"^\W*root cause\W*[:\-]\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+# Bounded runs that cannot cross a line before "root cause": `\W*` would, and then every line start rescans
+# every newline after it.
+_ROOT_CAUSE = re.compile(r"^[^\w\n]{0,20}root cause[^\w\n]{0,20}[:\-]\s{0,20}([^\n]+)", re.IGNORECASE | re.MULTILINE)
 _FAILED_STOPS = {"retries_exhausted": "retries exhausted", "budget_reached": "budget reached", "refusal": "refusal"}
 
 

@@ -116,6 +116,14 @@ def _alertmanager_body(s: str) -> dict[str, Any]:
             "commonAnnotations": {"summary": s, "description": s}, "externalURL": s, "alerts": [alert] * 3}
 
 
+def _webhook_bodies(s: str) -> None:
+    """A webhook body is at most a megabyte: the text in one field of each."""
+    pagerduty = {"event": {"id": "e1", "event_type": "incident.triggered", "data": {"title": s}}}
+    read_body(json.dumps(pagerduty, ensure_ascii=False), PagerDutyBody)
+    am = {"status": "firing", "alerts": [{"status": "firing", "labels": {"alertname": s}}]}
+    read_body(json.dumps(am, ensure_ascii=False), AlertmanagerBody)
+
+
 # --- the session: events with the text in every field the bot reads ---------------------------------------
 
 def _state(s: str) -> IncidentState:
@@ -133,17 +141,27 @@ def _state(s: str) -> IncidentState:
     return fold(reduce, events, start)
 
 
-def _views(s: str) -> None:
+def _approval(s: str) -> None:
     decision = Decision(outcome="rejected", by=s, at=T0, reason=s)
     approval_card(ApprovalView(session_id="sesn_1", tool_use_id="t", summary=s, state=ApprovalState.REJECTED,
                                pr_number=1, pr_title=s, pr_url=s, diff=s, decision=decision, note=s))
     diff_preview(s)
+
+
+def _confirmations(s: str) -> None:
     for name, tool_input in (("bash", {"command": s}), ("write", {"file_path": s, "content": s}),
                              ("edit", {"file_path": s, "old_string": s, "new_string": s}), ("other", {"x": s})):
         confirmation_card(ConfirmationView(session_id="sesn_1", tool_use_id="t", tool_name=name, tool_input=tool_input))
+
+
+def _root(s: str) -> None:
+    decision = Decision(outcome="rejected", by=s, at=T0, reason=s)
     root_message(IncidentView(title=s, opened_by=s, status=IncidentStatus.IDLE, started_at=T0, session_id=s,
                               console_url=s, source=s, current_step=s, root_cause=s, pr_url=s, decision=decision,
                               status_detail=s, final_summary=s, stopped_by=s), now=T0)
+
+
+def _notes(s: str) -> None:
     step = StepView(tool=s, summary=s, state=StepState.OK, result_preview=s)
     progress_message(ProgressView(steps=(step,) * 3))
     error_message(ErrorView(error_type=s, message=s, retry_status=s))
@@ -163,7 +181,10 @@ CASES: dict[str, Callable[[str], object]] = {
     "escape, truncate, one_line, code_block": lambda s: (escape(s), truncate(s, 2999), one_line(s, 1000),
                                                           code_block(s, max_chars=3000)),
     "kit.link, kit.who": lambda s: (kit.link(s, s), kit.link("https://x/" + s, s), kit.who(s)),
-    "Block Kit cards and messages": _views,
+    "approval_card, diff_preview": _approval,
+    "confirmation_card": _confirmations,
+    "root_message": _root,
+    "progress_message, error_message, notice, reminder": _notes,
     "reduce (agent.message, tools, approval)": _state,
     "render_thread": lambda s: render_thread(_state(s)),
     "render_root": lambda s: render_root(_state(s), console_url="https://console/{session_id}"),
@@ -178,10 +199,9 @@ CASES: dict[str, Callable[[str], object]] = {
                                                        parse_status_title("[FIRING:1] " + s)),
     "make_alert, title_key, session_title": lambda s: (make_alert(title=s, full_text=s, source="text"), title_key(s),
                                                        session_title(s)),
-    "PagerDuty webhook": lambda s: (read_body(json.dumps(_pagerduty_body(s)), PagerDutyBody),
-                                    parse_pagerduty_webhook(_pagerduty_body(s))),
-    "Alertmanager webhook": lambda s: (read_body(json.dumps(_alertmanager_body(s)), AlertmanagerBody),
-                                       parse_alertmanager_webhook(_alertmanager_body(s))),
+    "parse_pagerduty_webhook": lambda s: parse_pagerduty_webhook(_pagerduty_body(s)),
+    "parse_alertmanager_webhook": lambda s: parse_alertmanager_webhook(_alertmanager_body(s)),
+    "webhook bodies (read_body)": _webhook_bodies,
     "terminal transcript": lambda s: message_lines({"text": s, "blocks": [{"type": "section", "text": {"text": s}}],
                                                     "attachments": [{"text": s, "fields": [{"title": s, "value": s}]}]}),
 }
