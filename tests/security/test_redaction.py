@@ -8,6 +8,7 @@ from functools import reduce as fold
 
 import pytest
 
+from bot.alerts import parse_alert_message
 from bot.run.reducer import reduce
 from bot.run.renderer import render_root, render_thread
 from bot.run.state import IncidentState
@@ -99,3 +100,11 @@ def test_the_approval_card_and_the_attached_diff_never_show_a_secret(name):
         state = _run(pr, ev.custom_result(pr, {"pr_number": 1, "url": "file:///r#pr/1", "diff_sha256": "ab" * 32}), ask)
         assert any(r.file for r in render_thread(state))  # the whole diff is attached
         assert not leaked(secret, _shown(state)), before
+
+
+@pytest.mark.parametrize("name", list(TOKENS))
+def test_an_alert_title_is_redacted_before_it_is_clipped(name):
+    secret = TOKENS[name]
+    for before in _around(150 - 1):  # the root message shows an alert's title clipped to 150 characters
+        alert = parse_alert_message({"type": "message", "user": "U1", "text": FILLER * before + secret})
+        assert not leaked(secret, alert.title), before
