@@ -13,6 +13,7 @@ from blocks.views import Decision, ErrorView, IncidentStatus
 
 from bot.run.state import Approval, Confirmation, IncidentState, PullRequest, ThreadItem, ToolCall
 from bot.run.steps import first_line
+from bot.secrets import redact
 
 __all__ = ["reduce", "text_of", "parse_time"]
 
@@ -179,7 +180,7 @@ def _on_error(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
         error_type=str(error.get("type", "error")), message=str(error.get("message", "")), retry_status=retry
     )
     item = ThreadItem(key=f"error:{ev['id']}", kind="error", error=view)
-    return replace(state, items=state.items + (item,), status_detail=f"{view.error_type}: {view.message}"[:300])
+    return replace(state, items=state.items + (item,), status_detail=redact(f"{view.error_type}: {view.message}")[:300])
 
 
 def _end(state: IncidentState, detail: str) -> IncidentState:
