@@ -126,19 +126,27 @@ def _webhook_bodies(s: str) -> None:
 
 # --- the session: events with the text in every field the bot reads ---------------------------------------
 
-def _state(s: str) -> IncidentState:
-    start = IncidentState(session_id="sesn_1", title=s, started_at=T0, status=IncidentStatus.RUNNING)
-    bash = ev.tool_use("bash", command=s)
-    pr = ev.custom("open_pull_request", title=s, body=s, diff=s)
+def _events(s: str, part: str) -> list[dict[str, Any]]:
+    """Session events with the text in every field of one part of a thread the bot reads."""
+    if part == "agent messages":
+        return [ev.running(), ev.message(s), ev.message("Root cause: " + s), ev.idle()]
+    if part == "tool calls":
+        bash, held = ev.tool_use("bash", command=s), ev.ask_tool_use("write", file_path="x", content=s)
+        return [ev.running(), bash, ev.tool_result(bash, s), held]
+    pr = ev.custom("open_pull_request", title=s, body="", diff=s)
     ask = ev.custom("request_approval", summary=s, pr_number=1)
-    held = ev.ask_tool_use("write", file_path=s, content=s)
-    events = [
-        ev.running(), ev.message(s), bash, ev.tool_result(bash, s), pr,
-        ev.custom_result(pr, {"pr_number": 1, "url": s, "diff_sha256": "ab" * 32}), ask, held,
-        ev.custom_result(ask, {"decision": "rejected", "approver": s, "reason": s}),
-        ev.error("model_overloaded_error"), ev.message("Root cause: " + s), ev.idle(),
+    return [
+        ev.running(), pr, ev.custom_result(pr, {"pr_number": 1, "url": "file:///r", "diff_sha256": "ab" * 32}), ask,
+        ev.custom_result(ask, {"decision": "rejected", "approver": "U1", "reason": s}),
     ]
-    return fold(reduce, events, start)
+
+
+def _state(s: str, part: str) -> IncidentState:
+    start = IncidentState(session_id="sesn_1", title=s, started_at=T0, status=IncidentStatus.RUNNING)
+    return fold(reduce, _events(s, part), start)
+
+
+PARTS = ("agent messages", "tool calls", "an approval")
 
 
 def _approval(s: str) -> None:
@@ -185,9 +193,10 @@ CASES: dict[str, Callable[[str], object]] = {
     "confirmation_card": _confirmations,
     "root_message": _root,
     "progress_message, error_message, notice, reminder": _notes,
-    "reduce (agent.message, tools, approval)": _state,
-    "render_thread": lambda s: render_thread(_state(s)),
-    "render_root": lambda s: render_root(_state(s), console_url="https://console/{session_id}"),
+    **{f"reduce ({part})": lambda s, part=part: _state(s, part) for part in PARTS},
+    **{f"render_thread ({part})": lambda s, part=part: render_thread(_state(s, part)) for part in PARTS},
+    **{f"render_root ({part})": lambda s, part=part: render_root(_state(s, part), console_url="https://c/{session_id}")
+       for part in PARTS},
     "summarise_input, first_line": lambda s: (summarise_input("bash", {"command": s}), summarise_input("x", {"y": s}),
                                              first_line(s)),
     "redact": redact,
