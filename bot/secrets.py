@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 __all__ = ["redact", "redact_blocks", "redact_view"]
 
-T = TypeVar("T")
+View = TypeVar("View")
 
 # No `\b` before a token: after a literal `\n` (JSON-escaped text) or glued to a word there is no word boundary.
 # Every branch starts with a literal character (so the engine skips to candidates at C speed) and ends with one
@@ -25,7 +25,7 @@ _TOKEN = (
     r"|whsec_[A-Za-z0-9+/=]{6,}"  # Standard Webhooks signing secret
     r"|gh[pousr]_[A-Za-z0-9]{16,}"  # GitHub classic and app tokens
     r"|github_pat_[A-Za-z0-9_]{20,}"  # GitHub fine-grained
-    r"|A[KS]IA[0-9A-Z]{16}"  # AWS access key ids (long-term and temporary)
+    r"|A[KS]IA[0-9A-Z]{16}(?![0-9A-Z])"  # AWS access key ids (long-term and temporary), exactly 20 characters
 )
 # A PEM private key: the BEGIN line, then either anything key-shaped up to the END line (lines or spaces between,
 # as pasted into a variable), or key-shaped lines alone (base64 or PEM headers, prefixed as in a diff or a quote,
@@ -69,7 +69,7 @@ def redact_blocks(value: Any) -> Any:
     return _redact_all(value)
 
 
-def redact_view(view: T) -> T:
+def redact_view(view: View) -> View:
     """A view model (frozen dataclass) with every string in it redacted, before a builder splits or cuts it."""
     return _redact_all(view)
 
