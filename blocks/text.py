@@ -13,7 +13,7 @@ __all__ = ["FENCE", "code_block", "escape", "mrkdwn_from_markdown", "one_line", 
 FENCE = "```"
 _NEUTRAL_FENCE = "`\u200b`\u200b`"  # looks like ``` but does not open or close a block
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,4}$")
-_WHITESPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\S+")
 _MIN_SPLIT = 16
 
 
@@ -42,7 +42,14 @@ def truncate(text: str, limit: int, *, marker: str = "…") -> str:
 
 def one_line(text: str, max_chars: int) -> str:
     """Collapse all whitespace to single spaces and truncate to `max_chars`."""
-    return truncate(_WHITESPACE.sub(" ", text).strip(), max_chars)
+    words: list[str] = []
+    size = -1
+    for word in _WORD.finditer(text):  # only as many words as can show: the text may be megabytes
+        words.append(word.group())
+        size += len(words[-1]) + 1
+        if size > max_chars + 8:  # past the cut, with room for `truncate` to see a whole entity
+            break
+    return truncate(" ".join(words), max_chars)
 
 
 def _cut_point(text: str, budget: int) -> tuple[int, int]:
@@ -84,13 +91,31 @@ def code_block(text: str, *, max_chars: int) -> str:
     return f"{FENCE}\n{truncate(body, max_chars - overhead)}\n{FENCE}"
 
 
-_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
-_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+# One linear pass: a fenced block is taken whole (and kept), so markup is converted only outside fences. No
+# part can overlap itself or run past a line or a fence: bold content never holds `**` (a failed bold stops at
+# the next `**`), and a heading line is trimmed in Python rather than by competing `\s*` and `#*` groups. Each
+# branch starts with a literal character, so the engine skips ahead to the next `, * or # at C speed.
+_NOT_FENCE = r"(?:[^`\n]|`(?!``))"
+_MARKDOWN = re.compile(
+    r"```(?:[^`]|`(?!``))*+(?:```|\Z)"
+    r"|\*\*(?=\S)((?:[^*`\n]|\*(?!\*)|`(?!``))+?)(?<=\S)\*\*"
+    rf"|#(?:(?<![^\n]#)|(?<=```#))#{{0,5}}[ \t]{_NOT_FENCE}*+"
+)
+
+
+def _markup(match: re.Match[str]) -> str:
+    found = match.group(0)
+    if found[0] == "`":
+        return found
+    if found[0] == "*":
+        return f"*{match.group(1)}*"
+    line = found.lstrip("#")
+    if "**" in line:
+        line = _MARKDOWN.sub(_markup, line)
+    title = line.strip().rstrip("#").rstrip()
+    return f"*{title}*" if title else found
 
 
 def mrkdwn_from_markdown(text: str) -> str:
     """Turn the Markdown agents write (`**bold**`, `# Heading`) into Slack mrkdwn, outside code fences."""
-    parts = text.split(FENCE)
-    for i in range(0, len(parts), 2):  # even parts are outside fences
-        parts[i] = _HEADING.sub(r"*\1*", _BOLD.sub(r"*\1*", parts[i]))
-    return FENCE.join(parts)
+    return _MARKDOWN.sub(_markup, text)

@@ -9,11 +9,15 @@ from typing import Any
 
 __all__ = ["message_lines"]
 
-_MENTION = re.compile(r"<([@#!])([^>|]+)(?:\|([^>]+))?>")
-_LINK = re.compile(r"<(https?://[^>|]+|file://[^>|]+)(?:\|([^>]+))?>")
+_MENTION = re.compile(r"<([@#!])([^<>|]{1,500})(?:\|([^<>]{1,500}))?>")
+_LINK = re.compile(r"<((?:https?|file)://[^<>|]{1,2000})(?:\|([^<>]{1,500}))?>")
+
+
+_MAX_TEXT = 20_000  # a terminal shows no more of one text than this (the bot's own texts are shorter)
 
 
 def _plain(text: str) -> str:
+    text = text[:_MAX_TEXT]
     text = _LINK.sub(lambda m: m.group(2) or m.group(1), text)
     text = _MENTION.sub(lambda m: m.group(3) or (m.group(1) if m.group(1) != "!" else "@") + m.group(2), text)
     return html.unescape(text)
@@ -62,5 +66,6 @@ def message_lines(message: dict[str, Any], *, width: int = 100) -> list[str]:
         lines.append(f"  (attached file: {f.get('name') or f.get('title')})")
     out: list[str] = []
     for line in lines:
-        out.extend(textwrap.wrap(line, width, replace_whitespace=False, drop_whitespace=False) or [""])
+        # textwrap slices a long word over and over (quadratic): a terminal line never needs more than this
+        out.extend(textwrap.wrap(line[: width * 20], width, replace_whitespace=False, drop_whitespace=False) or [""])
     return out

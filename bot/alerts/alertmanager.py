@@ -99,8 +99,8 @@ def parse_alertmanager_webhook(body: dict[str, Any]) -> list[Alert]:
     title = f"[FIRING:{len(firing)}] {group_values}" + (f" ({extra})" if extra else "")
     summary = annotations.get("summary") or first_notes.get("summary", "")
     description = annotations.get("description") or first_notes.get("description", "")
-    external = str(body.get("externalURL") or "")
-    receiver = str(body.get("receiver") or "")
+    external = str(body.get("externalURL") or "")[:2000]
+    receiver = str(body.get("receiver") or "")[:200]
     link = f"{external.rstrip('/')}/#/alerts?receiver={quote(receiver)}" if external else ""
     link = link or str(firing[0].get("generatorURL") or "")
     group_key = str(body.get("groupKey") or "")

@@ -10,17 +10,17 @@ from bot.alerts.slack import SlackMessage
 
 __all__ = ["from_slack"]
 
-_HOST = re.compile(r"^https?://[^/]*(datadoghq\.(com|eu)|ddog-gov\.com|datadog\.com)(/|$)")
+_HOST = re.compile(r"^https?://[^/]{0,300}(datadoghq\.(com|eu)|ddog-gov\.com|datadog\.com)(/|$)")
 _MONITOR_URL = re.compile(r"/monitors/(\d{1,20})")
-_MONITOR_TEXT = re.compile(r"(?:#|\bmonitor(?:\s+id)?\W{0,3})(\d{4,20})\b", re.I)
+_MONITOR_TEXT = re.compile(r"(?:#|\bmonitor(?:\s{1,5}id)?\W{0,3})(\d{4,20})\b", re.I)
 _PRIORITY = re.compile(r"\[(P[1-5])\]")
 _STATE = re.compile(
-    r"^\W*(?:\[P[1-5]\]\s*)?\[?(Re-?Triggered|Triggered|Recovered|Warn(?:ing)?|Alert|No Data|Re-?notify)\b", re.I
+    r"^\W{0,20}(?:\[P[1-5]\]\s{0,5})?\[?(Re-?Triggered|Triggered|Recovered|Warn(?:ing)?|Alert|No Data|Re-?notify)\b", re.I
 )
-_SCOPE_BRACES = re.compile(r"\bon\s+\{([^}]{1,1000})\}")
+_SCOPE_BRACES = re.compile(r"\bon\s{1,5}\{([^}]{1,1000})\}")
 _SCOPE_TAG = re.compile(r"[\w.\-/]{1,100}:[^\s,]{1,200}")
 _TAG = re.compile(r"([A-Za-z][\w.\-/]{0,99}):([^\s,]{1,200})")
-_TAGS_LINE = re.compile(r"^\W*tags\W*[:=]\s*(.+)$", re.I | re.M)
+_TAGS_LINE = re.compile(r"^[^\w\n]{0,20}tags[^\w\n]{0,20}[:=]\s{0,20}([^\n]+)", re.I | re.M)  # within a line
 _STATES = {"triggered": "alert", "re-triggered": "alert", "retriggered": "alert", "alert": "alert", "renotify": "alert",
            "re-notify": "alert", "warn": "warning", "warning": "warning", "no data": "no data", "recovered": "recovered"}  # fmt: skip
 

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from bot.secrets import redact
+
 __all__ = ["Alert", "MAX_ALERT_TEXT", "MAX_TITLE", "bounded", "clip_title", "make_alert", "title_key"]
 
 MAX_ALERT_TEXT = 20_000
@@ -35,7 +37,8 @@ class Alert:
 
 
 def clip_title(title: str) -> str:
-    """A one-line title of at most MAX_TITLE characters."""
+    """A one-line title of at most MAX_TITLE characters, redacted before it is cut (it is shown in Slack)."""
+    title = redact(title)
     title = " ".join(title.split()) if "\n" in title or "\r" in title else title.strip()
     return title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1] + "…"
 

@@ -10,9 +10,9 @@ from bot.alerts.slack import SlackMessage, clean
 
 __all__ = ["from_slack", "parse_pagerduty_webhook"]
 
-_INCIDENT_URL = re.compile(r"^https://[\w.-]*pagerduty\.com/incidents/([A-Za-z0-9]{1,40})(?:[/?#]|$)")
-_SERVICE_URL = re.compile(r"^https://[\w.-]*pagerduty\.com/(?:service-directory|services)/")
-_NUMBER_PREFIX = re.compile(r"^\W*(?:(?:Triggered|Acknowledged|Resolved)\W+)?\[?#(\d{1,12})\]?:?\s*", re.I)
+_INCIDENT_URL = re.compile(r"^https://[\w.-]{0,253}pagerduty\.com/incidents/([A-Za-z0-9]{1,40})(?:[/?#]|$)")
+_SERVICE_URL = re.compile(r"^https://[\w.-]{0,253}pagerduty\.com/(?:service-directory|services)/")
+_NUMBER_PREFIX = re.compile(r"^\W{0,20}(?:(?:Triggered|Acknowledged|Resolved)\W{1,20})?\[?#(\d{1,12})\]?:?\s{0,20}", re.I)
 
 
 def from_slack(msg: SlackMessage) -> Alert | None:
@@ -59,7 +59,7 @@ def _dict(value: Any) -> dict[str, Any]:
 
 
 def _summary(value: Any) -> str:
-    return clean(str(_dict(value).get("summary") or ""))
+    return clean(str(_dict(value).get("summary") or "")[:2000])
 
 
 def parse_pagerduty_webhook(body: dict[str, Any]) -> Alert | None:

@@ -10,10 +10,10 @@ from bot.alerts.model import MAX_ALERT_TEXT
 
 __all__ = ["Link", "SlackMessage", "clean", "read_message"]
 
-_LINK = re.compile(r"<(https?://[^|<>\s]{1,2000})(?:\|([^>]{0,500}))?>")
+_LINK = re.compile(r"<(https?://[^|<>\s]{1,2000})(?:\|([^<>]{0,500}))?>")  # a label never holds `<`
 _BARE_URL = re.compile(r"(?<![<|\w])https?://[^\s<>|\"'`]{1,2000}")
 _EMOJI = re.compile(r"(^|\s):[a-z][a-z0-9_+-]{0,40}:(?=\s|$)")
-_FIELD = re.compile(r"\s*\*?([^*:\n<>]{1,60}?)\s*:\*?\s*(.*)", re.DOTALL)
+_FIELD = re.compile(r"\s*+\*?([^*:\n<>\s][^*:\n<>]{0,59}?)[ \t]*+:\*?\s*+(.*)", re.DOTALL)
 _MAX_LINKS, _MAX_FIELDS = 100, 100
 
 
@@ -108,7 +108,7 @@ def _links(event: dict[str, Any], body: str) -> tuple[Link, ...]:
     def add(url: Any, label: Any = "") -> None:
         url = _text(url).replace("&amp;", "&").strip()
         if url.startswith(("http://", "https://")) and url not in found and len(found) < _MAX_LINKS:
-            found[url] = Link(url[:2000], clean(_text(label))[:500])
+            found[url] = Link(url[:2000], clean(_text(label)[:2000])[:500])
 
     attachments = [a for a in _list(event.get("attachments")) if isinstance(a, dict)]
     for att in attachments:

@@ -16,12 +16,15 @@ from bot.run.skipped import skip
 from bot.run.state import Approval, Confirmation, IncidentState, PullRequest, ThreadItem, ToolCall
 from bot.run.steps import first_line
 from bot.run.values import pr_number
+from bot.secrets import redact
 
 __all__ = ["reduce", "text_of", "parse_time"]
 
 log = logging.getLogger(__name__)
 
-_ROOT_CAUSE = re.compile(r"^\W*root cause\W*[:\-]\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+# Bounded runs that cannot cross a line before "root cause": `\W*` would, and then every line start rescans
+# every newline after it.
+_ROOT_CAUSE = re.compile(r"^[^\w\n]{0,20}root cause[^\w\n]{0,20}[:\-]\s{0,20}([^\n]+)", re.IGNORECASE | re.MULTILINE)
 _FAILED_STOPS = {"retries_exhausted": "retries exhausted", "budget_reached": "budget reached", "refusal": "refusal"}
 
 
@@ -189,7 +192,7 @@ def _on_error(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
         error_type=str(error.get("type", "error")), message=str(error.get("message", "")), retry_status=retry
     )
     item = ThreadItem(key=f"error:{ev['id']}", kind="error", error=view)
-    return replace(state, items=state.items + (item,), status_detail=f"{view.error_type}: {view.message}"[:300])
+    return replace(state, items=state.items + (item,), status_detail=redact(f"{view.error_type}: {view.message}")[:300])
 
 
 def _end(state: IncidentState, detail: str) -> IncidentState:

@@ -30,7 +30,7 @@ from blocks.views import (
 )
 
 from bot.run.state import IncidentState, ThreadItem, ToolCall
-from bot.secrets import redact, redact_blocks
+from bot.secrets import redact, redact_blocks, redact_view
 from bot.run.steps import step_view, summarise_input
 
 __all__ = ["Rendered", "ThreadMemo", "render_root", "render_thread"]
@@ -113,7 +113,7 @@ def render_root(state: IncidentState, *, console_url: str = "") -> Message:
         stoppable=state.stoppable,
         stopped_by=state.stopped_by,
     )
-    msg = root_message(view, now=state.updated_at or state.started_at)
+    msg = root_message(redact_view(view), now=state.updated_at or state.started_at)
     return Message(text=redact(msg.text), blocks=redact_blocks(msg.blocks))
 
 
@@ -176,6 +176,9 @@ def _scrub(r: Rendered) -> Rendered:
 def render_thread(state: IncidentState, memo: ThreadMemo | None = None) -> list[Rendered]:
     """Every message the incident thread should show, in order, with secrets redacted.
 
+    Each item's text is redacted whole, before a builder splits or cuts it (a token cut in two would pass as two
+    harmless halves), and each message again as built.
+
     Pass the incident's `memo` to rebuild only what changed since the last call; the result is the same.
     """
     return _render_thread(state, memo if memo is not None else ThreadMemo())
@@ -189,29 +192,29 @@ def _render_thread(state: IncidentState, memo: ThreadMemo) -> list[Rendered]:
             case "message":
                 text = item.text
                 out += memo.get(key, text, lambda: [
-                    Rendered(key if i == 0 else f"{key}#{i + 1}", msg) for i, msg in enumerate(agent_messages(text))
+                    Rendered(key if i == 0 else f"{key}#{i + 1}", msg) for i, msg in enumerate(agent_messages(redact(text)))
                 ])
             case "progress":
                 answered = all(state.tools[i].answered for i in item.step_ids if i in state.tools)
                 done = answered and (item is not state.items[-1] or state.finished)
                 progress = ProgressView(memo.steps(state, item), done=done)
-                out += memo.get(key, progress, lambda: [Rendered(key, progress_message(progress))])
+                out += memo.get(key, progress, lambda: [Rendered(key, progress_message(redact_view(progress)))])
             case "approval":
                 view, broadcast = _approval_view(state, item), item.broadcast
-                out += memo.get(key, (view, broadcast), lambda: _approval_items(key, view, broadcast))
+                out += memo.get(key, (view, broadcast), lambda: _approval_items(key, redact_view(view), broadcast))
             case "confirmation":
                 conf = _confirmation_view(state, item)
-                out += memo.get(key, conf, lambda: [Rendered(key, confirmation_card(conf))])
+                out += memo.get(key, conf, lambda: [Rendered(key, confirmation_card(redact_view(conf)))])
             case "notice":
                 text = item.text
-                out += memo.get(key, text, lambda: [Rendered(key, notice(text))])
+                out += memo.get(key, text, lambda: [Rendered(key, notice(redact(text)))])
             case "reminder":
                 text, mentions = item.text, tuple(item.mentions)
-                out += memo.get(key, (text, mentions), lambda: [Rendered(key, _reminder(text, mentions))])
+                out += memo.get(key, (text, mentions), lambda: [Rendered(key, _reminder(redact(text), mentions))])
             case "error":
                 error = item.error
                 if error is not None:
-                    out += memo.get(key, error, lambda: [Rendered(key, error_message(error))])
+                    out += memo.get(key, error, lambda: [Rendered(key, error_message(redact_view(error)))])
     return out
 
 

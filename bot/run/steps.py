@@ -7,6 +7,7 @@ import json
 from blocks.views import StepState, StepView
 
 from bot.run.state import ToolCall
+from bot.secrets import redact
 
 __all__ = ["step_view", "summarise_input"]
 
@@ -27,14 +28,14 @@ def summarise_input(name: str, tool_input: dict) -> str:
         return " ".join(parts)
     if parts:
         return parts[0]
-    return json.dumps(tool_input, separators=(",", ":"))[:200] if tool_input else ""
+    return redact(json.dumps(tool_input, separators=(",", ":")))[:200] if tool_input else ""
 
 
 def first_line(text: str, limit: int = 160) -> str:
-    """The first non-blank line, stripped and cut: all a progress step shows of a tool's output."""
+    """The first non-blank line, stripped, redacted and cut: all a progress step shows of a tool's output."""
     for line in text.splitlines():
         if line.strip():
-            return line.strip()[:limit]
+            return redact(line.strip())[:limit]
     return ""
 
 
