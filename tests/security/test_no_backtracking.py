@@ -118,7 +118,8 @@ def _alertmanager_body(s: str) -> dict[str, Any]:
 
 def _webhook_bodies(s: str) -> None:
     """A webhook body is at most a megabyte: the text in one field of each."""
-    pagerduty = {"event": {"id": "e1", "event_type": "incident.triggered", "data": {"title": s}}}
+    pagerduty = {"event": {"id": "e1", "event_type": "incident.triggered", "occurred_at": "2026-01-01T00:00:00Z",
+                           "data": {"title": s}}}
     read_body(json.dumps(pagerduty, ensure_ascii=False), PagerDutyBody)
     am = {"status": "firing", "alerts": [{"status": "firing", "labels": {"alertname": s}}]}
     read_body(json.dumps(am, ensure_ascii=False), AlertmanagerBody)

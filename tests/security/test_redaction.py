@@ -8,6 +8,7 @@ from functools import reduce as fold
 
 import pytest
 
+from bot.agents.pull_requests import diff_sha256
 from bot.alerts import parse_alert_message
 from bot.run.reducer import reduce
 from bot.run.renderer import render_root, render_thread
@@ -97,7 +98,8 @@ def test_the_approval_card_and_the_attached_diff_never_show_a_secret(name):
         diff = "\n".join([first, *(f"+line {i}" for i in range(45)), added, "+after"]) + "\n"
         pr = ev.custom("open_pull_request", title=f"Rotate {secret}", body=secret, diff=diff)
         ask = ev.custom("request_approval", summary=FILLER * before + secret, pr_number=1)
-        state = _run(pr, ev.custom_result(pr, {"pr_number": 1, "url": "file:///r#pr/1", "diff_sha256": "ab" * 32}), ask)
+        answer = {"pr_number": 1, "url": "file:///r#pr/1", "diff_sha256": diff_sha256(diff), "diff": diff}  # the store's
+        state = _run(pr, ev.custom_result(pr, answer), ask)
         assert any(r.file for r in render_thread(state))  # the whole diff is attached
         assert not leaked(secret, _shown(state)), before
 
