@@ -110,3 +110,15 @@ async def test_a_patch_that_retargets_an_existing_link_is_refused_once_the_store
     assert answer.is_error and "changes an existing symbolic link" in json.loads(answer.text)["error"]
     assert "will neither ask approval for pull request #1 nor merge it" in answer.text
     assert not reduce(state, ev.custom_result(call, answer.text, is_error=True)).prs
+
+
+async def test_a_diff_that_adds_a_secret_is_refused_and_one_that_removes_it_is_called_out():
+    token = "xoxb-" + "1234567890-" * 3 + "abcdef"
+    adds = f"--- a/k8s/app.env\n+++ b/k8s/app.env\n@@ -1 +1,2 @@\n SAFE=1\n+SLACK_TOKEN={token}\n"
+    review = await review_diff(adds)
+    assert any("k8s/app.env" in r and "looks like a secret" in r for r in review.refusals), review
+    assert token not in " ".join(review.refusals)  # the refusal itself never repeats it
+    removes = f"--- a/k8s/app.env\n+++ b/k8s/app.env\n@@ -1,2 +1 @@\n SAFE=1\n-SLACK_TOKEN={token}\n"
+    review = await review_diff(removes)
+    assert not review.refusals
+    assert any("redacted" in n and "k8s/app.env" in n for n in review.notes), review
