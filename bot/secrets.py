@@ -11,7 +11,7 @@ import re
 from enum import Enum
 from typing import Any, TypeVar
 
-__all__ = ["redact", "redact_blocks", "redact_view"]
+__all__ = ["holds_secret", "redact", "redact_blocks", "redact_view"]
 
 View = TypeVar("View")
 
@@ -51,6 +51,11 @@ _MAYBE_SECRET = re.compile(f"-----BEGIN|{_TOKEN}")  # cheap first look at a seri
 def _marker(match: re.Match[str]) -> str:
     label = match.group("pem")
     return f"-----BEGIN{label}…[redacted]" if label else match.group(0)[:5] + "…[redacted]"
+
+
+def holds_secret(text: str) -> bool:
+    """Whether redact() would hide anything in this text."""
+    return _SECRET.search(text) is not None
 
 
 def redact(text: str) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from bot.agents.pull_requests import run_git
+from bot.secrets import holds_secret
 
 __all__ = ["DiffReview", "MAX_DIFF_CHARS", "MAX_NOTES", "refusal_text", "review_diff"]
 
@@ -90,6 +91,27 @@ def _placement(path: str) -> str | None:
     return None
 
 
+def _secrets(diff: str) -> tuple[list[str], list[str]]:
+    """(refusals, notes): an added line holding what looks like a secret is refused (it would be committed, and the
+    approver would see it redacted); removed or context lines holding one are called out (they show redacted)."""
+    added: dict[str, None] = {}
+    shown: dict[str, None] = {}
+    path = "?"
+    for line in diff.split("\n"):
+        if line.startswith(("+++ ", "--- ")):
+            name = line[4:].split("\t", 1)[0].strip()
+            if name != "/dev/null":
+                path = _short(name[2:] if name[:2] in ("a/", "b/") else name)
+        elif line[:1] == "+" and holds_secret(line):
+            added[path] = None
+        elif line[:1] in ("-", " ") and holds_secret(line):
+            shown[path] = None
+    refusals = [f"{p} adds a line that looks like a secret (a token or private key): credentials never go into the "
+                "repository; reference them by name (a secret store, an environment variable)" for p in added]
+    notes = [f"{p}: lines that look like a secret are shown …[redacted] here" for p in shown if p not in added]
+    return refusals, notes
+
+
 async def review_diff(diff: str, *, call_outs: bool = True) -> DiffReview:
     """Read a diff as `git apply` does: binary patches, links and submodules refused; the rest called out in words
     (unless `call_outs` is false: then only the refusals are looked for, with one git process fewer)."""
@@ -108,6 +130,9 @@ async def review_diff(diff: str, *, call_outs: bool = True) -> DiffReview:
     refusals = [f"{_short(path)} is a binary patch" for path, binary in files if binary]
     more_refusals, notes = _modes(summary, diff)
     refusals += more_refusals
+    secret_refusals, secret_notes = _secrets(diff)
+    refusals += secret_refusals
+    notes += secret_notes
     if not call_outs:
         return DiffReview(tuple(dict.fromkeys(refusals)), ())
     paths = dict.fromkeys([p for p, _ in files] + [p for p, _ in _numstat(backward)[0]])

@@ -3,6 +3,7 @@ one into Slack, whole or cut in two (the real bot, the stand-ins and a scripted 
 
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 
@@ -26,8 +27,16 @@ def work_dir(tmp_path: Path) -> Path:
     return tmp_path / "work"
 
 
+def _memory_diff() -> str:
+    """The OOM fix: a clean diff whose PR title and body carry the secrets instead."""
+    path = "k8s/checkout/deployment.yaml"
+    text = (FIXTURES / "checkout-oom/repo" / path).read_text()
+    new = text.replace("128Mi", "512Mi")
+    return "".join(difflib.unified_diff(text.splitlines(True), new.splitlines(True), f"a/{path}", f"b/{path}"))
+
+
 def _diff() -> str:
-    """A new file holding every secret, long enough (over 40 lines) to be attached whole to the thread."""
+    """A new file holding every secret: refused, since credentials never go into a repository."""
     lines = [f"# line {i}" for i in range(30)] + EVERY.splitlines() + ["# end"]
     added = "\n".join("+" + line for line in lines)
     path = "config/leaked.env"
@@ -42,6 +51,8 @@ def _posted(world) -> str:
 
 
 async def test_no_secret_reaches_slack_whole_or_in_halves(work_dir):
+    answers = {}
+
     async def leaky(ctx, message):
         for secret in TOKENS.values():
             await ctx.bash(f"echo {FILLER * 225}{secret}")  # the step line shows 240 characters of the command
@@ -52,8 +63,10 @@ async def test_no_secret_reaches_slack_whole_or_in_halves(work_dir):
             await ctx.bash(f"printf '%s\\n' '{key}'")
         await ctx.say(f"Root cause: the deploy logged {TOKENS['GitHub fine-grained']} and more")
         await ctx.say(f"Everything I found:\n{EVERY}")
+        refused = await ctx.call_tool("open_pull_request", {"title": "Add the keys", "body": EVERY, "diff": _diff()})
+        answers["refused"] = refused
         pr = await ctx.call_tool("open_pull_request", {"title": f"Remove {TOKENS['AWS access key id']}",
-                                                       "body": EVERY, "diff": _diff()})
+                                                       "body": EVERY, "diff": _memory_diff()})
         number = json.loads(pr.text)["pr_number"]
         await ctx.call_tool("request_approval", {"summary": f"Delete these:\n{EVERY}", "pr_number": number})
         await ctx.say(f"Done. For the record:\n{EVERY}")  # the root message shows the last message
@@ -64,9 +77,10 @@ async def test_no_secret_reaches_slack_whole_or_in_halves(work_dir):
         card = await wait_for_card(world, root_ts, timeout=TIMEOUT)
         await world.slack.click(YOU, ONCALL, card["ts"], ActionId.APPROVE)
         await run.wait_finished(timeout=TIMEOUT)
-        await world.slack.wait_for(lambda s: any(f.content for f in s.workspace.files.values()), timeout=TIMEOUT)
         posted = _posted(world)
-        assert FILLER * 2000 in posted and "Everything I found" in posted and "config/leaked.env" in posted
+        assert FILLER * 2000 in posted and "Everything I found" in posted and "512Mi" in posted
+        assert answers["refused"].is_error and "config/leaked.env adds a line that looks like a secret" in answers["refused"].text
+        assert not leaked(TOKENS["Slack bot"], answers["refused"].text)
         found = {name: pieces[:3] for name, secret in FORMATS.items() if (pieces := leaked(secret, posted))}
         assert not found, f"pieces of these reached Slack: {found}"
         assert posted.count("[redacted]") >= len(FORMATS)
