@@ -19,9 +19,9 @@ from bot.agents.evidence import Evidence, load_evidence
 from bot.audit import AuditLog
 from bot.identity import SlackIdentity, learn_identity
 from bot.agents.provision import Provisioned, provision, upload_evidence
-from bot.agents.github_prs import GitHubPullRequests
-from bot.agents.pull_requests import LocalPullRequests, PullRequestStore
-from bot.agents.tools import IncidentTools
+from bot.prs import pull_request_store
+from bot.prs.base import PullRequestStore
+from bot.tools.answers import IncidentTools
 from bot.opening_limits import OpeningLimits
 from bot.run.deadlines import ApprovalPolicy
 from bot.run.incident import IncidentRun, SlackThread
@@ -61,13 +61,6 @@ def first_message(*, text: str, source: str, opened_by: str | None, alert: dict[
         f"<<<ALERT\n{payload}\nALERT>>>\n"
         "Investigate with the evidence mounted under /mnt/session/incident/ and follow your workflow."
     )
-
-
-def pull_request_store(settings: Settings) -> PullRequestStore:
-    """GitHub when GITHUB_TOKEN and GITHUB_REPO are set, else a local git repository per incident."""
-    if settings.github_token and settings.github_repo:
-        return GitHubPullRequests(token=settings.github_token, repo=settings.github_repo, api_url=settings.github_api_url)
-    return LocalPullRequests(settings.work_dir / "repos")
 
 
 class IncidentManager:
@@ -266,5 +259,4 @@ class IncidentManager:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await asyncio.gather(*(run.stop() for run in self.runs.values()), return_exceptions=True)
-        if isinstance(self.prs, GitHubPullRequests):
-            await self.prs.close()
+        await self.prs.aclose()
