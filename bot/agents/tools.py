@@ -6,11 +6,13 @@ import json
 import logging
 from typing import Any, NamedTuple
 
+from blocks.views import Outcome
 from bot.agents.diff_review import DiffReview, refusal_text, review_diff
 from bot.agents.evidence import Evidence
 from bot.agents.pull_requests import GitError, PullRequestStore
 from bot.run.state import IncidentState, ToolCall
 from bot.run.values import pr_number, shown
+from bot.words import ToolName
 
 __all__ = ["ToolAnswer", "IncidentTools"]
 
@@ -50,23 +52,23 @@ class IncidentTools:
             return _error(f"the bot could not read this {call.name} call (its input is not plain JSON or is nested "
                           f"too deep); call {call.name} again with simple values")  # fmt: skip
         match call.name:
-            case "get_metrics":
+            case ToolName.GET_METRICS:
                 return self._metrics(str(args.get("service", "")), str(args.get("metric", "")))
-            case "get_recent_deploys":
+            case ToolName.GET_RECENT_DEPLOYS:
                 return _ok({"deploys": self.evidence.deploys()})
-            case "get_diff":
+            case ToolName.GET_DIFF:
                 diff = self.evidence.diff_for(str(args.get("commit", "")))
                 if diff is None:
                     return _error(f"no diff known for commit {args.get('commit')!r}")
                 return _ok({"commit": args.get("commit"), "diff": diff})
-            case "open_pull_request":
+            case ToolName.OPEN_PULL_REQUEST:
                 return await self._open_pr(call)
-            case "merge_pull_request":
+            case ToolName.MERGE_PULL_REQUEST:
                 number = pr_number(args.get("pr_number"))
                 if number is None:
-                    return _bad_pr_number("merge_pull_request", args.get("pr_number"))
+                    return _bad_pr_number(ToolName.MERGE_PULL_REQUEST, args.get("pr_number"))
                 return await self._merge(number, state)
-            case "request_approval":
+            case ToolName.REQUEST_APPROVAL:
                 return self._check_approval_request(call, state)
             case _:
                 return _error(f"unknown tool {call.name!r}")
@@ -116,7 +118,7 @@ class IncidentTools:
         else:
             number = pr_number(requested)
             if number is None:
-                return _bad_pr_number("request_approval", requested)
+                return _bad_pr_number(ToolName.REQUEST_APPROVAL, requested)
         if number not in state.prs:
             return _error(f"there is no pull request #{number} in this incident")
         if not state.prs[number].diff_read:  # opened before the bot kept the store's diff: nothing to show
@@ -127,7 +129,7 @@ class IncidentTools:
         if number not in state.prs:
             return _error(f"there is no pull request #{number} in this incident")
         approval = state.approval_for(number)
-        if approval is None or approval.decision is None or approval.decision.outcome != "approved":
+        if approval is None or approval.decision is None or approval.decision.outcome != Outcome.APPROVED:
             outcome = approval.decision.outcome if approval and approval.decision else "no decision"
             return _error(
                 f"refused: PR #{number} has not been approved by a human ({outcome}). "

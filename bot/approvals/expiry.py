@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
 
-from bot.agents.tools import ToolAnswer
+from bot.approvals.result import ApprovalResult
+from bot.run.events import ApprovalReminder
+from bot.run.state import Approval
 
-if TYPE_CHECKING:
-    from bot.run.incident import IncidentRun
-
-__all__ = ["ApprovalPolicy", "watch_approval"]
-
-log = logging.getLogger(__name__)
+__all__ = ["ApprovalPolicy", "expired", "reminder", "sleep_until"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,60 +18,40 @@ class ApprovalPolicy:
     remind_after: float = 600.0
     timeout: float = 1800.0
     mentions: tuple[str, ...] = ()  # approver user and group ids to ping in the reminder
+    self_deny: bool = False  # the two-person rule: whoever opened the incident cannot approve its fix
+
+    def remind_at(self, asked: datetime) -> datetime | None:
+        """When to remind the approvers of a request made at `asked` (None: the timeout comes first)."""
+        return asked + timedelta(seconds=self.remind_after) if self.remind_after < self.timeout else None
+
+    def expires_at(self, asked: datetime) -> datetime:
+        """When a request made at `asked` is answered "rejected"; counted from the request, so a restart keeps it."""
+        return asked + timedelta(seconds=self.timeout)
 
 
 def _minutes(seconds: float) -> str:
     return f"{seconds / 60:g} min"
 
 
-async def _sleep_until(at: datetime) -> None:
+async def sleep_until(at: datetime) -> None:
+    """Sleep until a moment (at once if it has passed)."""
     delay = (at - datetime.now(timezone.utc)).total_seconds()
     if delay > 0:
         await asyncio.sleep(delay)
 
 
-def _pending(run: IncidentRun, tool_id: str) -> bool:
-    call = run.state.tools.get(tool_id)
-    approval = run.state.approvals.get(tool_id)
-    if call is None or approval is None or approval.note:  # cancelled by a stop or the session's end
-        return False
-    return not call.answered and tool_id not in run.decided and not run.state.finished
+def reminder(approval: Approval, policy: ApprovalPolicy) -> ApprovalReminder:
+    """The thread message that pings the approvers about a pending approval."""
+    what = f"PR #{approval.pr_number}" if approval.pr_number is not None else "the proposed fix"
+    return ApprovalReminder(
+        tool_use_id=approval.tool_use_id,
+        mentions=policy.mentions,
+        text=f"Still waiting for a decision on {what}. Without one within "
+        f"{_minutes(policy.timeout)} of the request it is rejected.",
+    )
 
 
-async def watch_approval(run: IncidentRun, tool_id: str, policy: ApprovalPolicy) -> None:
-    """Timers for one pending approval, counted from when the agent asked (so a restart keeps the clock)."""
-    call = run.state.tools[tool_id]
-    asked = call.at or datetime.now(timezone.utc)
-    if policy.remind_after < policy.timeout:
-        await _sleep_until(asked + timedelta(seconds=policy.remind_after))
-        if not _pending(run, tool_id):
-            return
-        pr = run.state.approvals[tool_id].pr_number
-        what = f"PR #{pr}" if pr is not None else "the proposed fix"
-        await run.apply(
-            {
-                "type": "bot.approval_reminder",
-                "tool_use_id": tool_id,
-                "mentions": list(policy.mentions),
-                "text": f"Still waiting for a decision on {what}. Without one within "
-                f"{_minutes(policy.timeout)} of the request it is rejected.",
-            }
-        )
-    await _sleep_until(asked + timedelta(seconds=policy.timeout))
-    async with run.decision_lock:
-        if not _pending(run, tool_id):
-            return
-        approval = run.state.approvals[tool_id]
-        result = {
-            "decision": "rejected",
-            "approver": None,
-            "reason": f"no decision within {_minutes(policy.timeout)}",
-            "pr_number": approval.pr_number,
-            "diff_sha256": "",
-            "decided_at": datetime.now(timezone.utc).isoformat(),
-            "expired": True,
-        }
-        run.decided[tool_id] = "timeout"
-        await run.send_result(tool_id, ToolAnswer(json.dumps(result)))
-        await run.record("expired", who=None, tool_use_id=tool_id, pr_number=approval.pr_number, outcome=result["reason"])
-        run.log.info("approval %s expired after %s", tool_id, _minutes(policy.timeout))
+def expired(approval: Approval, policy: ApprovalPolicy) -> ApprovalResult:
+    """The answer when nobody decided in time: rejected, by nobody, marked expired."""
+    reason = f"no decision within {_minutes(policy.timeout)}"
+    return ApprovalResult.now(approved=False, approver=None, reason=reason, pr=approval.pr_number, expired=True)

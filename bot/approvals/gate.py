@@ -1,87 +1,137 @@
-"""The human gate: a click becomes exactly one decision, from an approver, on the incident it names."""
+"""The approval gate: one incident's human decisions, their deadlines, and every answer the bot sends to the agent."""
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import Protocol
 
-from anthropic import APIError
+from anthropic import APIError, AsyncAnthropic
 
-from blocks.ids import ButtonValue
+from blocks.ids import ActionId
+from blocks.views import Outcome
+from bot.agents.pull_requests import PullRequestStore
 from bot.agents.sending import send_once
 from bot.agents.tools import ToolAnswer
-from bot.approvers import Approvers
-from bot.incidents import IncidentManager
-from bot.run.incident import IncidentRun
+from bot.approvals.clicks import Click
+from bot.approvals.expiry import ApprovalPolicy, expired, reminder, sleep_until
+from bot.approvals.result import ApprovalResult
+from bot.run.events import ConfirmationDecided, LocalEvent, StopRequested
+from bot.run.state import IncidentState
+from bot.words import AuditAction, ItemKind, Verdict
 
-__all__ = ["Click", "Decisions"]
+__all__ = ["ApprovalGate", "GatedIncident"]
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Click:
-    """Who clicked what, and where."""
+class GatedIncident(Protocol):
+    """What the gate needs of the incident it belongs to (an IncidentRun)."""
 
-    user_id: str
-    value: ButtonValue
-    channel: str
-    message_ts: str
-    thread_ts: str | None = None
+    @property
+    def state(self) -> IncidentState: ...
+
+    async def apply(self, event: LocalEvent) -> None: ...
+
+    async def record(self, action: str, *, who: str | None, tool_use_id: str | None = None,
+                     pr_number: int | None = None, diff_sha256: str | None = None, outcome: str = "") -> None: ...  # fmt: skip
+
+    async def wait_live(self, timeout: float | None = None) -> None: ...
 
 
-class Decisions:
-    """Checks a click and sends its decision to the session. Returns None on success, else why it was refused."""
+class SlackPlace(Protocol):
+    """The incident's thread: its channel and root message."""
 
-    def __init__(self, manager: IncidentManager, approvers: Approvers, *, self_deny: bool = False) -> None:
-        self.manager = manager
-        self.approvers = approvers
-        self.self_deny = self_deny
+    @property
+    def channel(self) -> str: ...
 
-    async def _check(self, click: Click, kind: str) -> tuple[IncidentRun | None, str | None]:
-        if not await self.approvers.allows(click.user_id):
-            return None, f"Only approvers can decide this ({self.approvers.describe()}). Nothing was sent."
-        run = self.manager.find(click.value.session_id)
-        if run is None:
-            return None, "This button belongs to an incident this bot is not following (unknown or finished)."
+    @property
+    def ts(self) -> str: ...
+
+
+class ApprovalGate:
+    """Belongs to one incident: decides its approvals and held tool calls (one decision at a time, so the first click
+    wins), rejects approvals nobody decided in time, stops the agent, and sends each tool answer exactly once.
+
+    The incident run attaches itself when it is built; a click has been checked against APPROVERS before it gets here.
+    """
+
+    def __init__(self, *, client: AsyncAnthropic, session_id: str, thread: SlackPlace, card_ts: Callable[[str], str | None],
+                 prs: PullRequestStore, policy: ApprovalPolicy | None = None) -> None:  # fmt: skip
+        self._client = client
+        self._session_id = session_id
+        self._thread = thread
+        self._card_ts = card_ts  # the ts of the thread message with this publisher key
+        self._prs = prs
+        self.policy = policy or ApprovalPolicy()
+        self._lock = asyncio.Lock()
+        self._decided: dict[str, str] = {}  # tool-use id -> who decided, before the echo comes back
+        self._incident: GatedIncident | None = None
+        self.log = logging.LoggerAdapter(log, {"session": session_id})
+
+    def attach(self, incident: GatedIncident) -> None:
+        """Bind the gate to the incident it belongs to (the run does, once, as it is built)."""
+        self._incident = incident
+
+    @property
+    def _run(self) -> GatedIncident:
+        if self._incident is None:
+            raise RuntimeError("this approval gate belongs to no incident (attach() was never called)")
+        return self._incident
+
+    async def answer(self, call_id: str, answer: ToolAnswer) -> bool:
+        """Send a custom tool result exactly once; False if the call was already answered."""
+        event = {
+            "type": "user.custom_tool_result",
+            "custom_tool_use_id": call_id,
+            "content": [{"type": "text", "text": answer.text}],
+            "is_error": answer.is_error,
+        }
+        return await send_once(self._client, self._session_id, event, answered_key=("custom_tool_use_id", call_id))
+
+    async def _check(self, click: Click, kind: ItemKind) -> str | None:
+        """Why a click on a card cannot be judged here, if it cannot."""
         try:  # just after a restart, judge the click against the whole history, not half of it
-            await run.wait_live(timeout=30)
+            await self._run.wait_live(timeout=30)
         except TimeoutError:
-            return None, "The incident's history could not be read yet; try again in a moment. Nothing was sent."
-        in_thread = click.channel == run.thread.channel and (
-            click.thread_ts == run.thread.ts or click.message_ts == run.publisher.ts_of(f"{kind}:{click.value.tool_use_id}")
+            return "The incident's history could not be read yet; try again in a moment. Nothing was sent."
+        thread = self._thread
+        in_thread = click.channel == thread.channel and (
+            click.thread_ts == thread.ts or click.message_ts == self._card_ts(f"{kind}:{click.value.tool_use_id}")
         )
         if not in_thread:
-            log.warning("click for %s from outside its thread (%s %s)", run.session_id, click.channel, click.message_ts)
-            return None, "This button does not belong to this incident's thread. Nothing was sent."
-        return run, None
+            log.warning("click for %s from outside its thread (%s %s)", self._session_id, click.channel, click.message_ts)
+            return "This button does not belong to this incident's thread. Nothing was sent."
+        return None
 
-    async def approval(self, click: Click, *, approved: bool, reason: str = "") -> str | None:
-        """Decide a request_approval call."""
-        run, refusal = await self._check(click, "approval")
-        if run is None:
+    def _pending(self, tool_id: str) -> bool:
+        return tool_id not in self._decided and any(a.tool_use_id == tool_id for a in self._run.state.pending_approvals())
+
+    async def approve(self, click: Click) -> str | None:
+        """Decide a request_approval call (Approve or Reject); None when sent, else why nothing was."""
+        if refusal := await self._check(click, ItemKind.APPROVAL):
             return refusal
-        tool_id = click.value.tool_use_id
-        async with run.decision_lock:
-            approval = run.state.approvals.get(tool_id)
-            call = run.state.tools.get(tool_id)
+        approved, tool_id, reason = click.action is ActionId.APPROVE, click.value.tool_use_id, click.reason
+        async with self._lock:
+            state = self._run.state
+            approval, call = state.approvals.get(tool_id), state.tools.get(tool_id)
             if approval is None or call is None:
-                log.warning("click names unknown approval %s in %s", tool_id, run.session_id)
+                log.warning("click names unknown approval %s in %s", tool_id, self._session_id)
                 return "This approval request is unknown to the incident. Nothing was sent."
-            if call.answered or approval.decision is not None or tool_id in run.decided:
-                d = approval.decision
-                by = d.by if d else run.decided.get(tool_id)
-                who = f" by <@{by}>" if by else ""
-                return f"Already decided{who}: {d.outcome if d else 'answered'}. Nothing was sent."
-            if approval.note or run.state.finished:
+            if not self._pending(tool_id):
+                if call.answered or approval.decision is not None or tool_id in self._decided:
+                    d = approval.decision
+                    by = d.by if d else self._decided.get(tool_id)
+                    who = f" by <@{by}>" if by else ""
+                    return f"Already decided{who}: {d.outcome if d else 'answered'}. Nothing was sent."
                 return "The session has ended; this approval can no longer be decided."
-            if approved and self.self_deny and click.user_id == run.state.opened_by:
+            if approved and self.policy.self_deny and click.user_id == state.opened_by:
                 return "Two-person rule: whoever opened the incident cannot approve its fix. Ask another approver."
             sha = ""
             if approval.pr_number is not None:
-                info = await run.tools.prs.info(run.session_id, approval.pr_number)
+                info = await self._prs.info(self._session_id, approval.pr_number)
                 if info is None:
                     return f"PR #{approval.pr_number} does not exist any more. Nothing was sent."
                 sha = info.diff_sha256
@@ -90,75 +140,88 @@ class Decisions:
                         f"PR #{approval.pr_number} changed since this card was posted; its diff is not the one "
                         "shown. Reject it, or ask the agent to request approval again."
                     )
-                shown = run.state.prs.get(approval.pr_number)
+                shown = state.prs.get(approval.pr_number)
                 if approved and (shown is None or not shown.diff_read or shown.diff_sha256 != sha):
                     # e.g. a card posted by a bot version that did not keep the store's diff, clicked after an upgrade
                     return (
                         f"PR #{approval.pr_number}'s diff as the PR store holds it is not the one this thread shows. "
                         "Reject it, or ask the agent to open the pull request again. Nothing was sent."
                     )
-            result = {
-                "decision": "approved" if approved else "rejected",
-                "approver": click.user_id,
-                "reason": reason,
-                "pr_number": approval.pr_number,
-                "diff_sha256": sha,
-                "decided_at": datetime.now(timezone.utc).isoformat(),
-            }
-            delivered = await run.send_result(tool_id, ToolAnswer(json.dumps(result)))
-            run.decided[tool_id] = click.user_id
+            result = ApprovalResult.now(approved=approved, approver=click.user_id, reason=reason,
+                                        pr=approval.pr_number, diff_sha256=sha)  # fmt: skip
+            delivered = await self.answer(tool_id, ToolAnswer(result.dump()))
+            self._decided[tool_id] = click.user_id
             if not delivered:
                 return "Someone else decided first. Nothing more was sent."
-            run.log.info("approval %s: %s by %s", tool_id, result["decision"], click.user_id)
-            await run.record(
-                str(result["decision"]), who=click.user_id, tool_use_id=tool_id, pr_number=approval.pr_number,
-                diff_sha256=sha or None, outcome=reason,
-            )  # fmt: skip
+            self.log.info("approval %s: %s by %s", tool_id, result.decision, click.user_id)
+            await self._run.record(result.decision, who=click.user_id, tool_use_id=tool_id,
+                                   pr_number=approval.pr_number, diff_sha256=sha or None, outcome=reason)  # fmt: skip
             return None
 
-    async def confirmation(self, click: Click, *, allow: bool, reason: str = "") -> str | None:
+    async def confirm(self, click: Click) -> str | None:
         """Allow or deny a built-in tool call the platform holds for confirmation."""
-        run, refusal = await self._check(click, "confirmation")
-        if run is None:
+        if refusal := await self._check(click, ItemKind.CONFIRMATION):
             return refusal
-        tool_id = click.value.tool_use_id
-        async with run.decision_lock:
-            conf = run.state.confirmations.get(tool_id)
+        allow, tool_id, reason = click.action is ActionId.ALLOW, click.value.tool_use_id, click.reason
+        async with self._lock:
+            state = self._run.state
+            conf = state.confirmations.get(tool_id)
             if conf is None:
                 return "This confirmation request is unknown to the incident. Nothing was sent."
-            if conf.result is not None or tool_id in run.decided:
-                return f"Already decided: {'allowed' if conf.result == 'allow' else 'denied'}. Nothing was sent."
-            if conf.note or run.state.finished:
+            if tool_id in self._decided or not any(c.tool_use_id == tool_id for c in state.pending_confirmations()):
+                if conf.result is not None or tool_id in self._decided:
+                    return f"Already decided: {'allowed' if conf.result == Verdict.ALLOW else 'denied'}. Nothing was sent."
                 return "The session has ended; this tool call can no longer be decided."
-            event: dict = {"type": "user.tool_confirmation", "tool_use_id": tool_id, "result": "allow" if allow else "deny"}
+            event: dict = {"type": "user.tool_confirmation", "tool_use_id": tool_id,
+                           "result": Verdict.ALLOW if allow else Verdict.DENY}  # fmt: skip
             if not allow:
                 event["deny_message"] = f"[{click.user_id}] {reason or 'denied by an on-call approver'}"
-            delivered = await send_once(
-                run.client, run.session_id, event, answered_key=("tool_use_id", tool_id)
-            )
-            run.decided[tool_id] = click.user_id
+            delivered = await send_once(self._client, self._session_id, event, answered_key=("tool_use_id", tool_id))
+            self._decided[tool_id] = click.user_id
             if not delivered:
                 return "Someone else decided first. Nothing more was sent."
-            await run.apply({"type": "bot.confirmation_decided", "tool_use_id": tool_id, "by": click.user_id})
-            await run.record("allowed" if allow else "denied", who=click.user_id, tool_use_id=tool_id, outcome=reason)
+            await self._run.apply(ConfirmationDecided(tool_use_id=tool_id, by=click.user_id))
+            await self._run.record(Outcome.ALLOWED if allow else Outcome.DENIED, who=click.user_id, tool_use_id=tool_id,
+                                   outcome=reason)  # fmt: skip
             return None
 
     async def stop(self, click: Click) -> str | None:
         """Interrupt the agent: user.interrupt, pending cards cancelled, who stopped it recorded."""
-        if not await self.approvers.allows(click.user_id):
-            return f"Only approvers can stop the agent ({self.approvers.describe()}). Nothing was sent."
-        run = self.manager.find(click.value.session_id)
-        if run is None or click.channel != run.thread.channel or click.message_ts != run.thread.ts:
+        if click.channel != self._thread.channel or click.message_ts != self._thread.ts:
             return "This Stop button does not belong to an incident this bot is following. Nothing was sent."
-        async with run.decision_lock:
-            if run.state.stopped_by is not None or not run.state.stoppable:
+        async with self._lock:
+            state = self._run.state
+            if state.stopped_by is not None or not state.stoppable:
                 return "The agent is not running any more; there is nothing to stop."
             try:  # so that a restarted bot still knows who stopped it
-                await run.client.beta.sessions.update(run.session_id, metadata={"stopped_by": click.user_id})
+                await self._client.beta.sessions.update(self._session_id, metadata={"stopped_by": click.user_id})
             except APIError as exc:
-                run.log.warning("could not record who stopped the session: %s", exc)
-            await run.client.beta.sessions.events.send(run.session_id, events=[{"type": "user.interrupt"}])
-            await run.apply({"type": "bot.stop_requested", "by": click.user_id})
-            await run.record("stopped", who=click.user_id)
-            run.log.info("stopped by %s", click.user_id)
+                self.log.warning("could not record who stopped the session: %s", exc)
+            await self._client.beta.sessions.events.send(self._session_id, events=[{"type": "user.interrupt"}])
+            await self._run.apply(StopRequested(by=click.user_id))
+            await self._run.record(AuditAction.STOPPED, who=click.user_id)
+            self.log.info("stopped by %s", click.user_id)
             return None
+
+    async def watch(self, tool_id: str) -> None:
+        """Timers for one pending approval, counted from when the agent asked (so a restart keeps the clock): remind
+        the approvers, then answer "rejected" if nobody decided."""
+        run = self._run
+        asked = run.state.tools[tool_id].at or datetime.now(timezone.utc)
+        remind_at = self.policy.remind_at(asked)
+        if remind_at is not None:
+            await sleep_until(remind_at)
+            if not self._pending(tool_id):
+                return
+            await run.apply(reminder(run.state.approvals[tool_id], self.policy))
+        await sleep_until(self.policy.expires_at(asked))
+        async with self._lock:
+            if not self._pending(tool_id):
+                return
+            approval = run.state.approvals[tool_id]
+            result = expired(approval, self.policy)
+            self._decided[tool_id] = "timeout"
+            await self.answer(tool_id, ToolAnswer(result.dump()))
+            await run.record(Outcome.EXPIRED, who=None, tool_use_id=tool_id, pr_number=approval.pr_number,
+                             outcome=result.reason)  # fmt: skip
+            self.log.info("approval %s expired: %s", tool_id, result.reason)
