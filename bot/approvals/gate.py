@@ -67,7 +67,7 @@ class ApprovalGate:
         self._prs = prs
         self.policy = policy or ApprovalPolicy()
         self._lock = asyncio.Lock()
-        self._decided: dict[str, str] = {}  # tool-use id -> who decided, before the echo comes back
+        self._decided: dict[str, tuple[str | None, Outcome]] = {}  # tool-use id -> who decided and how, until the echo
         self._incident: GatedIncident | None = None
         self.log = logging.LoggerAdapter(log, {"session": session_id})
 
@@ -122,10 +122,11 @@ class ApprovalGate:
                 return "This approval request is unknown to the incident. Nothing was sent."
             if not self._pending(tool_id):
                 if call.answered or approval.decision is not None or tool_id in self._decided:
-                    d = approval.decision
-                    by = d.by if d else self._decided.get(tool_id)
+                    by, outcome = self._decided.get(tool_id, (None, "answered"))
+                    if approval.decision is not None:
+                        by, outcome = approval.decision.by, approval.decision.outcome
                     who = f" by <@{by}>" if by else ""
-                    return f"Already decided{who}: {d.outcome if d else 'answered'}. Nothing was sent."
+                    return f"Already decided{who}: {outcome}. Nothing was sent."
                 return "The session has ended; this approval can no longer be decided."
             if approved and self.policy.self_deny and click.user_id == state.opened_by:
                 return "Two-person rule: whoever opened the incident cannot approve its fix. Ask another approver."
@@ -150,7 +151,7 @@ class ApprovalGate:
             result = ApprovalResult.now(approved=approved, approver=click.user_id, reason=reason,
                                         pr=approval.pr_number, diff_sha256=sha)  # fmt: skip
             delivered = await self.answer(tool_id, ToolAnswer(result.dump()))
-            self._decided[tool_id] = click.user_id
+            self._decided[tool_id] = (click.user_id, result.outcome)
             if not delivered:
                 return "Someone else decided first. Nothing more was sent."
             self.log.info("approval %s: %s by %s", tool_id, result.decision, click.user_id)
@@ -170,14 +171,18 @@ class ApprovalGate:
                 return "This confirmation request is unknown to the incident. Nothing was sent."
             if tool_id in self._decided or not any(c.tool_use_id == tool_id for c in state.pending_confirmations()):
                 if conf.result is not None or tool_id in self._decided:
-                    return f"Already decided: {'allowed' if conf.result == Verdict.ALLOW else 'denied'}. Nothing was sent."
+                    if conf.result is not None:
+                        outcome = Outcome.ALLOWED if conf.result == Verdict.ALLOW else Outcome.DENIED
+                    else:  # the echo is not back yet: what this gate sent
+                        outcome = self._decided[tool_id][1]
+                    return f"Already decided: {outcome}. Nothing was sent."
                 return "The session has ended; this tool call can no longer be decided."
             event: dict = {"type": "user.tool_confirmation", "tool_use_id": tool_id,
                            "result": Verdict.ALLOW if allow else Verdict.DENY}  # fmt: skip
             if not allow:
                 event["deny_message"] = f"[{click.user_id}] {reason or 'denied by an on-call approver'}"
             delivered = await send_once(self._client, self._session_id, event, answered_key=("tool_use_id", tool_id))
-            self._decided[tool_id] = click.user_id
+            self._decided[tool_id] = (click.user_id, Outcome.ALLOWED if allow else Outcome.DENIED)
             if not delivered:
                 return "Someone else decided first. Nothing more was sent."
             await self._run.apply(ConfirmationDecided(tool_use_id=tool_id, by=click.user_id))
@@ -220,7 +225,7 @@ class ApprovalGate:
                 return
             approval = run.state.approvals[tool_id]
             result = expired(approval, self.policy)
-            self._decided[tool_id] = "timeout"
+            self._decided[tool_id] = (None, Outcome.EXPIRED)
             await self.answer(tool_id, ToolAnswer(result.dump()))
             await run.record(Outcome.EXPIRED, who=None, tool_use_id=tool_id, pr_number=approval.pr_number,
                              outcome=result.reason)  # fmt: skip
