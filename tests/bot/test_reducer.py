@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from functools import reduce as fold
 
-from blocks.views import IncidentStatus
+import pytest
+
+from blocks.views import IncidentStatus, Outcome
 from bot.run.reducer import reduce
+from bot.run.skipped import MAX_INPUT_DEPTH
 from bot.run.state import IncidentState
 
 from tests.bot import events as ev
@@ -103,3 +106,31 @@ def test_unknown_event_types_change_nothing_but_are_noted(caplog):
 def test_errors_are_shown_with_their_retry_status():
     state = run(ev.error(retry="exhausted"))
     assert state.items[-1].kind == "error" and state.items[-1].error.retry_status == "exhausted"
+
+
+def test_pending_approvals_and_confirmations_are_those_a_person_can_still_decide():
+    pr_call = ev.custom("open_pull_request", title="t", body="b", diff="d")
+    opened = [pr_call, ev.custom_result(pr_call, {"pr_number": 1, "url": "u", "diff_sha256": "abc"})]
+    first, second = ev.custom("request_approval", summary="a"), ev.custom("request_approval", summary="b")
+    held = ev.ask_tool_use("bash", command="kubectl rollout restart")
+    state = run(*opened, first, second, held)
+    assert [a.tool_use_id for a in state.pending_approvals()] == [first.id, second.id]
+    assert [c.tool_use_id for c in state.pending_confirmations()] == [held.id]
+
+    decided = reduce(state, ev.custom_result(first, {"decision": "rejected", "approver": "U1", "pr_number": 1}))
+    assert [a.tool_use_id for a in decided.pending_approvals()] == [second.id]
+    assert decided.approvals[first.id].decision.outcome is Outcome.REJECTED
+    ended = reduce(decided, ev.terminated())
+    assert ended.pending_approvals() == [] and ended.pending_confirmations() == []
+
+
+def test_tool_input_nested_deeper_than_the_sdk_serialises_is_not_read():
+    def nested(depth: int) -> dict:
+        value: object = "bottom"
+        for _ in range(depth - 1):
+            value = {"a": value}
+        return {"a": value}
+
+    assert run(ev.custom("request_approval", summary="s", evidence=nested(MAX_INPUT_DEPTH - 1))).approvals
+    with pytest.raises(ValueError):  # the run skips such an event with a notice (tests/security/test_malformed_events)
+        run(ev.custom("request_approval", summary="s", evidence=nested(MAX_INPUT_DEPTH)))
