@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Protocol
 
@@ -67,7 +67,7 @@ class ApprovalGate:
         self._prs = prs
         self.policy = policy or ApprovalPolicy()
         self._lock = asyncio.Lock()
-        self._decided: dict[str, tuple[str | None, Outcome]] = {}  # tool-use id -> who decided and how, until the echo
+        self._decided: dict[str, tuple[str | None, str]] = {}  # tool-use id -> who decided and how, until the echo
         self._incident: GatedIncident | None = None
         self.log = logging.LoggerAdapter(log, {"session": session_id})
 
@@ -111,84 +111,81 @@ class ApprovalGate:
 
     async def approve(self, click: Click) -> str | None:
         """Decide a request_approval call (Approve or Reject); None when sent, else why nothing was."""
-        if refusal := await self._check(click, ItemKind.APPROVAL):
-            return refusal
-        approved, tool_id, reason = click.action is ActionId.APPROVE, click.value.tool_use_id, click.reason
-        async with self._lock:
-            state = self._run.state
-            approval, call = state.approvals.get(tool_id), state.tools.get(tool_id)
-            if approval is None or call is None:
-                log.warning("click names unknown approval %s in %s", tool_id, self._session_id)
-                return "This approval request is unknown to the incident. Nothing was sent."
-            if not self._pending(tool_id):
-                if call.answered or approval.decision is not None or tool_id in self._decided:
-                    by, outcome = self._decided.get(tool_id, (None, "answered"))
-                    if approval.decision is not None:
-                        by, outcome = approval.decision.by, approval.decision.outcome
-                    who = f" by <@{by}>" if by else ""
-                    return f"Already decided{who}: {outcome}. Nothing was sent."
-                return "The session has ended; this approval can no longer be decided."
-            if approved and self.policy.self_deny and click.user_id == state.opened_by:
-                return "Two-person rule: whoever opened the incident cannot approve its fix. Ask another approver."
-            sha = ""
-            if approval.pr_number is not None:
-                info = await self._prs.info(self._session_id, approval.pr_number)
-                if info is None:
-                    return f"PR #{approval.pr_number} does not exist any more. Nothing was sent."
-                sha = info.diff_sha256
-                if approved and click.value.diff_sha256 and sha != click.value.diff_sha256:
-                    return (
-                        f"PR #{approval.pr_number} changed since this card was posted; its diff is not the one "
-                        "shown. Reject it, or ask the agent to request approval again."
-                    )
-                shown = state.prs.get(approval.pr_number)
-                if approved and (shown is None or not shown.diff_read or shown.diff_sha256 != sha):
-                    # e.g. a card posted by a bot version that did not keep the store's diff, clicked after an upgrade
-                    return (
-                        f"PR #{approval.pr_number}'s diff as the PR store holds it is not the one this thread shows. "
-                        "Reject it, or ask the agent to open the pull request again. Nothing was sent."
-                    )
-            result = ApprovalResult.now(approved=approved, approver=click.user_id, reason=reason,
-                                        pr=approval.pr_number, diff_sha256=sha)  # fmt: skip
-            delivered = await self.answer(tool_id, ToolAnswer(result.dump()))
-            self._decided[tool_id] = (click.user_id, result.outcome)
-            if not delivered:
-                return "Someone else decided first. Nothing more was sent."
-            self.log.info("approval %s: %s by %s", tool_id, result.decision, click.user_id)
-            await self._run.record(result.decision, who=click.user_id, tool_use_id=tool_id,
-                                   pr_number=approval.pr_number, diff_sha256=sha or None, outcome=reason)  # fmt: skip
-            return None
+        return await self._check(click, ItemKind.APPROVAL) or await self._locked(self._approve, click)
 
     async def confirm(self, click: Click) -> str | None:
         """Allow or deny a built-in tool call the platform holds for confirmation."""
-        if refusal := await self._check(click, ItemKind.CONFIRMATION):
-            return refusal
+        return await self._check(click, ItemKind.CONFIRMATION) or await self._locked(self._confirm, click)
+
+    async def _locked(self, decide: Callable[[Click, IncidentState], Awaitable[str | None]], click: Click) -> str | None:
+        async with self._lock:  # one decision at a time, judged against the state as it is now: the first click wins
+            return await decide(click, self._run.state)
+
+    async def _approve(self, click: Click, state: IncidentState) -> str | None:
+        approved, tool_id, reason = click.action is ActionId.APPROVE, click.value.tool_use_id, click.reason
+        approval, call = state.approvals.get(tool_id), state.tools.get(tool_id)
+        if approval is None or call is None:
+            log.warning("click names unknown approval %s in %s", tool_id, self._session_id)
+            return "This approval request is unknown to the incident. Nothing was sent."
+        if (d := approval.decision) is not None or call.answered or tool_id in self._decided:
+            by, outcome = (d.by, str(d.outcome)) if d else self._decided.get(tool_id, (None, "answered"))
+            who = f" by <@{by}>" if by else ""
+            return f"Already decided{who}: {outcome}. Nothing was sent."
+        if not self._pending(tool_id):
+            return "The session has ended; this approval can no longer be decided."
+        if approved and self.policy.self_deny and click.user_id == state.opened_by:
+            return "Two-person rule: whoever opened the incident cannot approve its fix. Ask another approver."
+        sha = ""
+        if approval.pr_number is not None:
+            info = await self._prs.info(self._session_id, approval.pr_number)
+            if info is None:
+                return f"PR #{approval.pr_number} does not exist any more. Nothing was sent."
+            sha = info.diff_sha256
+            if approved and click.value.diff_sha256 and sha != click.value.diff_sha256:
+                return (
+                    f"PR #{approval.pr_number} changed since this card was posted; its diff is not the one "
+                    "shown. Reject it, or ask the agent to request approval again."
+                )
+            shown = state.prs.get(approval.pr_number)
+            if approved and (shown is None or not shown.diff_read or shown.diff_sha256 != sha):
+                # e.g. a card posted by a bot version that did not keep the store's diff, clicked after an upgrade
+                return (
+                    f"PR #{approval.pr_number}'s diff as the PR store holds it is not the one this thread shows. "
+                    "Reject it, or ask the agent to open the pull request again. Nothing was sent."
+                )
+        result = ApprovalResult.now(approved=approved, approver=click.user_id, reason=reason,
+                                    pr=approval.pr_number, diff_sha256=sha)  # fmt: skip
+        delivered = await self.answer(tool_id, ToolAnswer(result.dump()))
+        self._decided[tool_id] = (click.user_id, result.outcome)
+        if not delivered:
+            return "Someone else decided first. Nothing more was sent."
+        self.log.info("approval %s: %s by %s", tool_id, result.decision, click.user_id)
+        await self._run.record(result.decision, who=click.user_id, tool_use_id=tool_id,
+                               pr_number=approval.pr_number, diff_sha256=sha or None, outcome=reason)  # fmt: skip
+        return None
+
+    async def _confirm(self, click: Click, state: IncidentState) -> str | None:
         allow, tool_id, reason = click.action is ActionId.ALLOW, click.value.tool_use_id, click.reason
-        async with self._lock:
-            state = self._run.state
-            conf = state.confirmations.get(tool_id)
-            if conf is None:
-                return "This confirmation request is unknown to the incident. Nothing was sent."
-            if tool_id in self._decided or not any(c.tool_use_id == tool_id for c in state.pending_confirmations()):
-                if conf.result is not None or tool_id in self._decided:
-                    if conf.result is not None:
-                        outcome = Outcome.ALLOWED if conf.result == Verdict.ALLOW else Outcome.DENIED
-                    else:  # the echo is not back yet: what this gate sent
-                        outcome = self._decided[tool_id][1]
-                    return f"Already decided: {outcome}. Nothing was sent."
-                return "The session has ended; this tool call can no longer be decided."
-            event: dict = {"type": "user.tool_confirmation", "tool_use_id": tool_id,
-                           "result": Verdict.ALLOW if allow else Verdict.DENY}  # fmt: skip
-            if not allow:
-                event["deny_message"] = f"[{click.user_id}] {reason or 'denied by an on-call approver'}"
-            delivered = await send_once(self._client, self._session_id, event, answered_key=("tool_use_id", tool_id))
-            self._decided[tool_id] = (click.user_id, Outcome.ALLOWED if allow else Outcome.DENIED)
-            if not delivered:
-                return "Someone else decided first. Nothing more was sent."
-            await self._run.apply(ConfirmationDecided(tool_use_id=tool_id, by=click.user_id))
-            await self._run.record(Outcome.ALLOWED if allow else Outcome.DENIED, who=click.user_id, tool_use_id=tool_id,
-                                   outcome=reason)  # fmt: skip
-            return None
+        conf = state.confirmations.get(tool_id)
+        if conf is None:
+            return "This confirmation request is unknown to the incident. Nothing was sent."
+        decided = conf.outcome or (self._decided[tool_id][1] if tool_id in self._decided else None)  # before the echo
+        if decided is not None:
+            return f"Already decided: {decided}. Nothing was sent."
+        if not any(c.tool_use_id == tool_id for c in state.pending_confirmations()):
+            return "The session has ended; this tool call can no longer be decided."
+        outcome = Outcome.ALLOWED if allow else Outcome.DENIED
+        event: dict = {"type": "user.tool_confirmation", "tool_use_id": tool_id,
+                       "result": Verdict.ALLOW if allow else Verdict.DENY}  # fmt: skip
+        if not allow:
+            event["deny_message"] = f"[{click.user_id}] {reason or 'denied by an on-call approver'}"
+        delivered = await send_once(self._client, self._session_id, event, answered_key=("tool_use_id", tool_id))
+        self._decided[tool_id] = (click.user_id, outcome)
+        if not delivered:
+            return "Someone else decided first. Nothing more was sent."
+        await self._run.apply(ConfirmationDecided(tool_use_id=tool_id, by=click.user_id))
+        await self._run.record(outcome, who=click.user_id, tool_use_id=tool_id, outcome=reason)
+        return None
 
     async def stop(self, click: Click) -> str | None:
         """Interrupt the agent: user.interrupt, pending cards cancelled, who stopped it recorded."""

@@ -33,7 +33,7 @@ from blocks.views import (
 from bot.run.state import IncidentState, ThreadItem, ToolCall
 from bot.secrets import redact, redact_blocks, redact_view
 from bot.run.steps import step_view, summarise_input
-from bot.words import ItemKind, Verdict
+from bot.words import ItemKind
 
 __all__ = ["Rendered", "ThreadMemo", "render_root", "render_thread"]
 
@@ -150,14 +150,13 @@ def _approval_view(state: IncidentState, item: ThreadItem) -> ApprovalView:
 
 def _confirmation_view(state: IncidentState, item: ThreadItem) -> ConfirmationView:
     conf = state.confirmations[item.ref]
-    if conf.result is None:
+    if conf.outcome is None:
         card_state = ConfirmationState.CANCELLED if conf.note else ConfirmationState.PENDING
         decision = None
     else:
-        card_state = ConfirmationState.ALLOWED if conf.result == Verdict.ALLOW else ConfirmationState.DENIED
+        card_state = ConfirmationState.ALLOWED if conf.outcome is Outcome.ALLOWED else ConfirmationState.DENIED
         at = state.updated_at or state.started_at
-        outcome = Outcome.ALLOWED if conf.result == Verdict.ALLOW else Outcome.DENIED
-        decision = Decision(outcome=outcome, by=conf.decided_by, at=at, reason=conf.deny_message)
+        decision = Decision(outcome=conf.outcome, by=conf.decided_by, at=at, reason=conf.deny_message)
     return ConfirmationView(
         session_id=state.session_id,
         tool_use_id=conf.tool_use_id,

@@ -7,9 +7,9 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Mapping
 
-from blocks.views import Decision, ErrorView, IncidentStatus
+from blocks.views import Decision, ErrorView, IncidentStatus, Outcome
 
-from bot.words import ItemKind
+from bot.words import ItemKind, Verdict
 
 __all__ = [
     "Approval",
@@ -81,6 +81,13 @@ class Confirmation:
     deny_message: str = ""
     decided_by: str | None = None
     note: str = ""
+
+    @property
+    def outcome(self) -> Outcome | None:
+        """Allowed or denied, once the session says so."""
+        if self.result is None:
+            return None
+        return Outcome.ALLOWED if self.result == Verdict.ALLOW else Outcome.DENIED
 
 
 @dataclass(frozen=True, slots=True)
