@@ -30,6 +30,12 @@ def _click(user: str, action: ActionId, value: ButtonValue, card_ts: str, *, cha
     return Click(user, action, value, channel, card_ts, reason=reason)
 
 
+def _posted_answers(world: DemoWorld, session_id: str, tool_use_id: str) -> list[dict[str, Any]]:
+    """Every answer to one call the bot POSTed, whether the session took it or not."""
+    return [e for r in world.agents.requests if r.method == "POST" and r.path == f"/v1/sessions/{session_id}/events"
+            for e in (r.json or {}).get("events", []) if e.get("custom_tool_use_id") == tool_use_id]  # fmt: skip
+
+
 def _decisions(world: DemoWorld, session_id: str) -> list[dict[str, Any]]:
     return [result_json(e) for e in sent_events(world, session_id, "user.custom_tool_result") if "decision" in result_json(e)]
 
@@ -61,8 +67,10 @@ async def test_the_first_click_wins_and_every_other_is_told_who_decided(world: D
 
     assert answers.count(None) == 1, answers
     winner = clicks[answers.index(None)]
-    assert all(a.startswith(("Already decided", "Someone else decided first")) for a in answers if a), answers
     [decision] = _decisions(world, run.session_id)
+    said = f"Already decided by <@{winner.user_id}>: {decision['decision']}. {SENT_NOTHING}"
+    assert [a for a in answers if a is not None] == [said] * 3  # and truly nothing: one answer was ever POSTed
+    assert len(_posted_answers(world, run.session_id, value.tool_use_id)) == 1
     assert (decision["decision"], decision["approver"]) == (
         "approved" if winner.action is ActionId.APPROVE else "rejected", winner.user_id)
     assert decision["pr_number"] == value.pr_number and decision["diff_sha256"] == value.diff_sha256

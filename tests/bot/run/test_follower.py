@@ -71,6 +71,8 @@ def _each_once(agents: ManagedAgentsStandin, session_id: str, folded: list[Any])
     """Every event of the session was folded, and none twice (a user event counts queued, then processed)."""
     keys = [(e.id, e.processed_at is None) for e in folded]
     assert len(keys) == len(set(keys)), keys
+    last = {e.id: e for e in folded}
+    assert all(e.processed_at is not None for e in last.values() if e.type.startswith("user."))  # no stale echo last
     assert {e["id"] for e in agents.sessions[session_id].events} <= {e.id for e in folded}
     assert all(isinstance(e, pydantic.BaseModel) for e in folded)  # the SDK's typed events, never dicts
 
