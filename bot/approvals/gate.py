@@ -26,6 +26,8 @@ __all__ = ["ApprovalGate", "GatedIncident"]
 
 log = logging.getLogger(__name__)
 
+Decide = Callable[[Click, IncidentState], Awaitable[str | None]]
+
 
 class GatedIncident(Protocol):
     """What the gate needs of the incident it belongs to (an IncidentRun)."""
@@ -35,8 +37,16 @@ class GatedIncident(Protocol):
 
     async def apply(self, event: LocalEvent) -> None: ...
 
-    async def record(self, action: str, *, who: str | None, tool_use_id: str | None = None,
-                     pr_number: int | None = None, diff_sha256: str | None = None, outcome: str = "") -> None: ...  # fmt: skip
+    async def record(
+        self,
+        action: str,
+        *,
+        who: str | None,
+        tool_use_id: str | None = None,
+        pr_number: int | None = None,
+        diff_sha256: str | None = None,
+        outcome: str = "",
+    ) -> None: ...
 
     async def wait_live(self, timeout: float | None = None) -> None: ...
 
@@ -58,8 +68,16 @@ class ApprovalGate:
     The incident run attaches itself when it is built; a click has been checked against APPROVERS before it gets here.
     """
 
-    def __init__(self, *, client: AsyncAnthropic, session_id: str, thread: SlackPlace, card_ts: Callable[[str], str | None],
-                 prs: PullRequestStore, policy: ApprovalPolicy | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        *,
+        client: AsyncAnthropic,
+        session_id: str,
+        thread: SlackPlace,
+        card_ts: Callable[[str], str | None],
+        prs: PullRequestStore,
+        policy: ApprovalPolicy | None = None,
+    ) -> None:
         self._client = client
         self._session_id = session_id
         self._thread = thread
@@ -102,12 +120,13 @@ class ApprovalGate:
             click.thread_ts == thread.ts or click.message_ts == self._card_ts(f"{kind}:{click.value.tool_use_id}")
         )
         if not in_thread:
-            log.warning("click for %s from outside its thread (%s %s)", self._session_id, click.channel, click.message_ts)
+            self.log.warning("click from outside its thread (%s %s)", click.channel, click.message_ts)
             return "This button does not belong to this incident's thread. Nothing was sent."
         return None
 
     def _pending(self, tool_id: str) -> bool:
-        return tool_id not in self._decided and any(a.tool_use_id == tool_id for a in self._run.state.pending_approvals())
+        pending = self._run.state.pending_approvals()
+        return tool_id not in self._decided and any(a.tool_use_id == tool_id for a in pending)
 
     async def approve(self, click: Click) -> str | None:
         """Decide a request_approval call (Approve or Reject); None when sent, else why nothing was."""
@@ -117,7 +136,7 @@ class ApprovalGate:
         """Allow or deny a built-in tool call the platform holds for confirmation."""
         return await self._check(click, ItemKind.CONFIRMATION) or await self._locked(self._confirm, click)
 
-    async def _locked(self, decide: Callable[[Click, IncidentState], Awaitable[str | None]], click: Click) -> str | None:
+    async def _locked(self, decide: Decide, click: Click) -> str | None:
         async with self._lock:  # one decision at a time, judged against the state as it is now: the first click wins
             return await decide(click, self._run.state)
 
