@@ -8,7 +8,7 @@ from blocks import _kit as kit
 from blocks.ids import ActionId, ButtonValue
 from blocks.message import Message
 from blocks.text import escape, mrkdwn_from_markdown, one_line, truncate
-from blocks.views import Decision, IncidentStatus, IncidentView
+from blocks.views import Decision, IncidentStatus, IncidentView, Outcome
 
 __all__ = ["STATUS_LABELS", "elapsed", "root_message"]
 
@@ -23,12 +23,12 @@ STATUS_LABELS: dict[IncidentStatus, tuple[str, str]] = {
     IncidentStatus.TERMINATED: (":black_square_for_stop:", "Terminated"),
 }
 _OUTCOMES = {
-    "approved": ":white_check_mark: Approved",
-    "rejected": ":x: Rejected",
-    "allowed": ":white_check_mark: Allowed",
-    "denied": ":no_entry: Denied",
-    "expired": ":hourglass: Expired — no decision in time",
-    "cancelled": ":no_entry_sign: Cancelled",
+    Outcome.APPROVED: ":white_check_mark: Approved",
+    Outcome.REJECTED: ":x: Rejected",
+    Outcome.ALLOWED: ":white_check_mark: Allowed",
+    Outcome.DENIED: ":no_entry: Denied",
+    Outcome.EXPIRED: ":hourglass: Expired — no decision in time",
+    Outcome.CANCELLED: ":no_entry_sign: Cancelled",
 }
 _SUMMARY_SECTIONS = 3
 

@@ -15,6 +15,7 @@ __all__ = [
     "ErrorView",
     "IncidentStatus",
     "IncidentView",
+    "Outcome",
     "ProgressView",
     "StepState",
     "StepView",
@@ -32,11 +33,22 @@ class IncidentStatus(StrEnum):
     TERMINATED = "terminated"
 
 
+class Outcome(StrEnum):
+    """How a pending approval or confirmation ended."""
+
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    ALLOWED = "allowed"
+    DENIED = "denied"
+    EXPIRED = "expired"  # no decision in time: answered as rejected
+    CANCELLED = "cancelled"
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     """Who decided a pending approval or confirmation, and how."""
 
-    outcome: str  # "approved" | "rejected" | "allowed" | "denied" | "expired" | "cancelled"
+    outcome: Outcome
     by: str | None  # Slack user id, None when the bot decided (timeout, session ended)
     at: datetime
     reason: str = ""

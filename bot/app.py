@@ -13,8 +13,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncServerErrorRetryHandler, async_default_handlers
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.approvers import Approvers
-from bot.decisions import Decisions
+from bot.approvals.approvers import Approvers
+from bot.approvals.gate import ApprovalGate
+from bot.approvals.router import ClickRouter
 from bot.incidents import IncidentManager
 from bot.intake import open_from_alert
 from bot.recovery import resume_all, wake
@@ -51,7 +52,7 @@ class Bot:
     slack: AsyncWebClient
     anthropic: AsyncAnthropic
     manager: IncidentManager
-    decisions: Decisions
+    clicks: ClickRouter
     handler: AsyncSocketModeHandler | None = field(default=None)
     webhooks: WebhookServer | None = field(default=None)
     webhook_port: int | None = field(default=None)
@@ -112,9 +113,14 @@ def build_bot(
     app = AsyncApp(client=slack, request_verification_enabled=False, ignoring_self_events_enabled=True)
     manager = IncidentManager(settings=settings, slack=slack, anthropic=anthropic)
     approvers = Approvers(slack, users=settings.approver_users, groups=settings.approver_groups)
-    decisions = Decisions(manager, approvers, self_deny=settings.approval_self_deny)
+
+    def gate_of(session_id: str) -> ApprovalGate | None:
+        run = manager.find(session_id)
+        return run.gate if run is not None else None
+
+    clicks = ClickRouter(approvers, gate_of)
     commands.register(app, manager)
-    actions.register(app, manager, decisions)
+    actions.register(app, manager, clicks)
     messages.register(app, manager)
     home.register(app, manager, approvers)
-    return Bot(settings, app, slack, anthropic, manager, decisions)
+    return Bot(settings, app, slack, anthropic, manager, clicks)

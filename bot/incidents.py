@@ -22,8 +22,9 @@ from bot.agents.provision import Provisioned, provision, upload_evidence
 from bot.prs import pull_request_store
 from bot.prs.base import PullRequestStore
 from bot.tools.answers import IncidentTools
+from bot.approvals.expiry import ApprovalPolicy
+from bot.approvals.gate import ApprovalGate
 from bot.opening_limits import OpeningLimits
-from bot.run.deadlines import ApprovalPolicy
 from bot.run.incident import IncidentRun, SlackThread
 from bot.run.publisher import METADATA_EVENT_TYPE, ChannelPacer, ThreadPublisher
 from bot.run.renderer import render_root
@@ -148,6 +149,14 @@ class IncidentManager:
             root_extra=record,
         )
         tools = IncidentTools(evidence=evidence, prs=self.prs, session_id=state.session_id)
+        policy = ApprovalPolicy(
+            remind_after=self.settings.approval_remind_after,
+            timeout=self.settings.approval_timeout,
+            mentions=self.settings.approvers,
+            self_deny=self.settings.approval_self_deny,
+        )
+        gate = ApprovalGate(client=self.anthropic, session_id=state.session_id, thread=thread, card_ts=publisher.ts_of,
+                            prs=self.prs, policy=policy)  # fmt: skip
         run = IncidentRun(
             client=self.anthropic,
             state=state,
@@ -155,11 +164,7 @@ class IncidentManager:
             tools=tools,
             publisher=publisher,
             console_url=self.settings.console_url,
-            approval_policy=ApprovalPolicy(
-                remind_after=self.settings.approval_remind_after,
-                timeout=self.settings.approval_timeout,
-                mentions=self.settings.approvers,
-            ),
+            gate=gate,
         )
         run.root_record = record
         run.audit = self.audit

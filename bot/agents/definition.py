@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.words import ToolName
+
 __all__ = [
     "CUSTOM_TOOLS",
     "DATA_TOOLS",
@@ -38,8 +40,8 @@ Rules:
 - Keep messages short: they are read in a Slack thread at 3 a.m.
 """
 
-DATA_TOOLS = ("get_metrics", "get_recent_deploys", "get_diff")
-PR_TOOLS = ("open_pull_request", "request_approval", "merge_pull_request")
+DATA_TOOLS = (ToolName.GET_METRICS, ToolName.GET_RECENT_DEPLOYS, ToolName.GET_DIFF)
+PR_TOOLS = (ToolName.OPEN_PULL_REQUEST, ToolName.REQUEST_APPROVAL, ToolName.MERGE_PULL_REQUEST)
 CUSTOM_TOOLS = PR_TOOLS + DATA_TOOLS
 
 
@@ -54,7 +56,7 @@ def _tool(name: str, description: str, properties: dict[str, Any], required: lis
 
 _CUSTOM_TOOL_DEFS: list[dict[str, Any]] = [
     _tool(
-        "open_pull_request",
+        ToolName.OPEN_PULL_REQUEST,
         "Open a pull request against the infrastructure repository with a unified diff (text changes only: binary "
         "patches, symbolic links and submodules are refused, as an approver cannot review them in Slack). Returns "
         "{pr_number, url, diff_sha256, diff, review_notes}: diff is the PR's diff as the repository holds it, which "
@@ -67,7 +69,7 @@ _CUSTOM_TOOL_DEFS: list[dict[str, Any]] = [
         ["title", "body", "diff"],
     ),
     _tool(
-        "request_approval",
+        ToolName.REQUEST_APPROVAL,
         "Ask the on-call humans to approve or reject a pull request. Blocks until a human decides. "
         "Returns {decision: approved|rejected, approver, reason}.",
         {
@@ -77,20 +79,20 @@ _CUSTOM_TOOL_DEFS: list[dict[str, Any]] = [
         ["summary"],
     ),
     _tool(
-        "merge_pull_request",
+        ToolName.MERGE_PULL_REQUEST,
         "Merge a pull request. Refused unless a human approved exactly this PR's current diff.",
         {"pr_number": {"type": "integer"}},
         ["pr_number"],
     ),
     _tool(
-        "get_metrics",
+        ToolName.GET_METRICS,
         "A metric's one-minute series for a service from the monitoring system.",
         {"service": {"type": "string"}, "metric": {"type": "string"}},
         ["service", "metric"],
     ),
-    _tool("get_recent_deploys", "The most recent deploys, newest first.", {}, []),
+    _tool(ToolName.GET_RECENT_DEPLOYS, "The most recent deploys, newest first.", {}, []),
     _tool(
-        "get_diff",
+        ToolName.GET_DIFF,
         "The diff of a deployed commit.",
         {"commit": {"type": "string", "description": "commit sha (7+ characters)"}},
         ["commit"],

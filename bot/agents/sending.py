@@ -17,9 +17,8 @@ log = logging.getLogger(__name__)
 async def find_answer(client: AsyncAnthropic, session_id: str, event_type: str, field: str, value: str) -> dict | None:
     """The event in the session's history that already answers `value` (by `field`), if any."""
     async for ev in client.beta.sessions.events.list(session_id, types=[event_type], limit=1000):
-        data = ev.to_dict(mode="json")
-        if data.get(field) == value:
-            return data
+        if getattr(ev, field, None) == value:
+            return ev.to_dict(mode="json")
     return None
 
 

@@ -1,4 +1,5 @@
-"""Buttons and modals: Approve, Reject (with a reason), Allow, Deny (with a reason), Stop. Ack first, decide after."""
+"""Buttons and modals: Approve, Reject (with a reason), Allow, Deny (with a reason), Stop. Ack first, then translate:
+a click becomes a Click for the incident's approval gate, and a refusal becomes a message only the clicker sees."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.ids import ActionId, CallbackId, InvalidButtonValue, decode_button_value
 from blocks.modals import read_reason_modal, reason_modal
-from bot.decisions import Click, Decisions
+from bot.approvals.clicks import Click
+from bot.approvals.router import ClickRouter
 from bot.incidents import IncidentManager
 
 __all__ = ["register"]
@@ -29,11 +31,12 @@ async def _tell(client: AsyncWebClient, *, channel: str | None, user: str | None
         log.warning("could not tell %s: %s", user, exc.response.get("error"))
 
 
-def _click(body: dict[str, Any]) -> Click:
+def _click(body: dict[str, Any], action_id: ActionId) -> Click:
     container = body.get("container") or {}
     action = (body.get("actions") or [{}])[0]
     return Click(
         user_id=str((body.get("user") or {}).get("id", "")),
+        action=action_id,
         value=decode_button_value(str(action.get("value", ""))),
         channel=str(container.get("channel_id") or (body.get("channel") or {}).get("id") or ""),
         message_ts=str(container.get("message_ts") or ""),
@@ -41,23 +44,16 @@ def _click(body: dict[str, Any]) -> Click:
     )
 
 
-async def _decide(decisions: Decisions, action: ActionId, click: Click, reason: str = "") -> str | None:
+async def _decide(clicks: ClickRouter, click: Click) -> str | None:
     """Run one decision; an unexpected failure becomes a refusal the clicker sees."""
     try:
-        match action:
-            case ActionId.APPROVE | ActionId.REJECT:
-                return await decisions.approval(click, approved=action is ActionId.APPROVE, reason=reason)
-            case ActionId.ALLOW | ActionId.DENY:
-                return await decisions.confirmation(click, allow=action is ActionId.ALLOW, reason=reason)
-            case ActionId.STOP:
-                return await decisions.stop(click)
+        return await clicks.decide(click)
     except Exception as exc:
-        log.exception("could not deliver %s from %s", action, click.user_id)
+        log.exception("could not deliver %s from %s", click.action, click.user_id)
         return f"Your decision could not be delivered to the agent ({type(exc).__name__}); try again."
-    return None
 
 
-def register(app: AsyncApp, manager: IncidentManager, decisions: Decisions) -> None:
+def register(app: AsyncApp, manager: IncidentManager, clicks: ClickRouter) -> None:
     """Listen for the decision buttons and the reason modals."""
 
     def on_button(action: ActionId):
@@ -70,15 +66,15 @@ def register(app: AsyncApp, manager: IncidentManager, decisions: Decisions) -> N
                 "thread_ts": container.get("thread_ts"),
             }
             try:
-                click = _click(body)
+                click = _click(body, action)
             except InvalidButtonValue:
                 log.warning("refused a click with a value that is not ours: %r", body.get("actions"))
                 await _tell(client, text="This button is not one of incident-bot's. Nothing was sent.", **where)
                 return
-            if action in (ActionId.REJECT, ActionId.DENY) and await decisions.approvers.allows(click.user_id):
+            if action in (ActionId.REJECT, ActionId.DENY) and await clicks.approvers.allows(click.user_id):
                 if await _open_reason(client, body, click, action):
                     return  # the decision comes with the modal's submission
-            manager.spawn(_finish(client, action, click, where), name=f"click:{action}")
+            manager.spawn(_finish(client, click, where), name=f"click:{action}")
 
         return handler
 
@@ -100,10 +96,10 @@ def register(app: AsyncApp, manager: IncidentManager, decisions: Decisions) -> N
             log.warning("could not open the reason modal (%s); deciding without a reason", exc)
             return False
 
-    async def _finish(client: AsyncWebClient, action: ActionId, click: Click, where: dict, reason: str = "") -> None:
-        refusal = await _decide(decisions, action, click, reason)
+    async def _finish(client: AsyncWebClient, click: Click, where: dict) -> None:
+        refusal = await _decide(clicks, click)
         if refusal:
-            log.info("refused %s from %s: %s", action, click.user_id, refusal)
+            log.info("refused %s from %s: %s", click.action, click.user_id, refusal)
             await _tell(client, text=refusal, **where)
 
     def on_reason(action: ActionId):
@@ -115,9 +111,10 @@ def register(app: AsyncApp, manager: IncidentManager, decisions: Decisions) -> N
             except (ValueError, ValidationError):
                 log.warning("refused a reason modal whose metadata is not ours")
                 return
-            click = Click(user, value, str(meta.get("channel") or ""), str(meta.get("message_ts") or ""), meta.get("thread_ts"))
+            click = Click(user, action, value, str(meta.get("channel") or ""), str(meta.get("message_ts") or ""),
+                          meta.get("thread_ts"), reason)  # fmt: skip
             where = {"channel": click.channel, "user": user, "thread_ts": click.thread_ts}
-            manager.spawn(_finish(client, action, click, where, reason), name=f"reason:{action}")
+            manager.spawn(_finish(client, click, where), name=f"reason:{action}")
 
         return handler
 

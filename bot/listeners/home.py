@@ -10,21 +10,19 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.home import AuditLine, HomeIncident, home_view
-from bot.approvers import Approvers
+from bot.approvals.approvers import Approvers
 from bot.incidents import IncidentManager
-from bot.run.incident import IncidentRun
+from bot.run.state import IncidentState
 
 __all__ = ["register", "build_home"]
 
 log = logging.getLogger(__name__)
 
 
-def _waiting(run: IncidentRun) -> str:
-    state = run.state
-    pending = [a for a in state.approvals.values() if a.decision is None and not a.note and not state.tools[a.tool_use_id].answered]
-    held = [c for c in state.confirmations.values() if c.result is None and not c.note]
-    parts = [f"PR #{a.pr_number} needs a decision" if a.pr_number is not None else "a fix needs a decision" for a in pending]
-    parts += [f"`{c.tool_name}` call needs Allow or Deny" for c in held]
+def _waiting(state: IncidentState) -> str:
+    parts = [f"PR #{a.pr_number} needs a decision" if a.pr_number is not None else "a fix needs a decision"
+             for a in state.pending_approvals()]  # fmt: skip
+    parts += [f"`{c.tool_name}` call needs Allow or Deny" for c in state.pending_confirmations()]
     return "; ".join(parts)
 
 
@@ -37,7 +35,7 @@ async def build_home(manager: IncidentManager, approvers: Approvers, user_id: st
             continue
         if not run.permalink:
             run.permalink = await manager.permalink(run.thread.channel, run.thread.ts)
-        waiting = _waiting(run)
+        waiting = _waiting(run.state)
         incidents.append(HomeIncident(run.state.title, run.state.status, run.permalink, waiting if is_approver else ""))
     records = await manager.audit.last(20)
     decisions = [

@@ -6,14 +6,14 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import httpx2
 from anthropic import APIError, APIStatusError, AsyncAnthropic, NotFoundError
+from anthropic.types.beta.sessions import BetaManagedAgentsSessionDeletedEvent
 
-from bot.run.skipped import unreadable_model
+from bot.run.events import Event, SessionEvent, is_queued
 
-__all__ = ["follow_session", "event_dict", "STREAM_READ_TIMEOUT"]
+__all__ = ["follow_session", "SeenEvents", "STREAM_READ_TIMEOUT"]
 
 log = logging.getLogger(__name__)
 
@@ -21,17 +21,28 @@ STREAM_READ_TIMEOUT = 90.0  # the API pings idle streams; silence this long mean
 BACKOFF_START, BACKOFF_CAP = 0.5, 15.0
 
 
-def event_dict(ev: Any) -> dict[str, Any]:
-    """An SDK event model as a wire-shaped dict (unknown types included); a `bot.unreadable` stand-in, under the
-    same id, for one that cannot be (tool input nested deeper than pydantic serialises, about 250 levels)."""
-    if isinstance(ev, dict):
-        return ev
-    try:
-        return ev.to_dict(mode="json", exclude_unset=False)
-    except Exception as exc:
-        log.warning("could not read event %s of type %s (%s: %s); skipping it", getattr(ev, "id", "?"),
-                    getattr(ev, "type", "?"), type(exc).__name__, str(exc)[:200])  # fmt: skip
-        return unreadable_model(ev)
+class SeenEvents:
+    """The events already folded in, by id: history and stream overlap, and a reconnect reads history again."""
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+
+    def __contains__(self, event_id: str) -> bool:
+        return event_id in self._ids
+
+    def first_time(self, event: Event) -> bool:
+        """True the first time an event comes (always for one without an id); remembers it."""
+        event_id = str(getattr(event, "id", "") or "")
+        if not event_id:
+            return True
+        if is_queued(event):
+            if event_id in self._ids:  # already seen processed (e.g. in history): the queued echo is stale
+                return False
+            event_id += "#queued"  # a user event is echoed queued, then processed, under one id: both count
+        if event_id in self._ids:
+            return False
+        self._ids.add(event_id)
+        return True
 
 
 def _fatal(exc: BaseException) -> bool:
@@ -42,7 +53,7 @@ async def follow_session(
     client: AsyncAnthropic,
     session_id: str,
     *,
-    on_event: Callable[[dict[str, Any]], Awaitable[None]],
+    on_event: Callable[[SessionEvent], Awaitable[None]],
     on_live: Callable[[], Awaitable[None]],
     finished: Callable[[], bool],
     before_history: Callable[[], Awaitable[None]] | None = None,
@@ -62,19 +73,21 @@ async def follow_session(
                     await pending_first()
                     pending_first = None
                 async for ev in client.beta.sessions.events.list(session_id, limit=1000):
-                    await on_event(event_dict(ev))
+                    await on_event(ev)
                 await on_live()
                 if finished():
                     return "finished"
                 async for ev in stream:
                     backoff = BACKOFF_START
-                    await on_event(event_dict(ev))
+                    await on_event(ev)
                     if finished():
                         return "finished"
             log.info("stream for %s ended while the session is not finished; reconnecting", session_id)
         except NotFoundError:
             log.warning("session %s no longer exists", session_id)
-            await on_event({"type": "session.deleted", "id": f"local-deleted-{session_id}"})
+            # As the API would have said it; no processed_at: the incident's clock stops at its last event.
+            await on_event(BetaManagedAgentsSessionDeletedEvent.model_construct(
+                id=f"local-deleted-{session_id}", type="session.deleted"))  # fmt: skip
             return "deleted"
         except (httpx2.HTTPError, APIError) as exc:
             if _fatal(exc):

@@ -9,18 +9,19 @@ from typing import Any
 
 from anthropic import APIError, AsyncAnthropic
 
-from bot.agents.sending import send_once
+from bot.approvals.gate import ApprovalGate
 from bot.audit import AuditLog, AuditRecord
 from bot.tools.answers import IncidentTools
 from bot.tools.base import ToolAnswer
-from bot.run.deadlines import ApprovalPolicy, watch_approval
-from bot.run.follower import follow_session
+from bot.run.events import Event, StopRequested, Tick
+from bot.run.follower import SeenEvents, follow_session
 from bot.run.publisher import ThreadPublisher
 from bot.run.reducer import reduce
 from bot.run.renderer import ThreadMemo, render_root, render_thread
 from bot.run.skipped import unreadable
 from bot.run.state import IncidentState
 from bot.run.values import pr_number
+from bot.words import AuditAction, ToolName
 
 __all__ = ["IncidentRun", "SlackThread"]
 
@@ -46,8 +47,8 @@ class IncidentRun:
         thread: SlackThread,
         tools: IncidentTools,
         publisher: ThreadPublisher,
+        gate: ApprovalGate,
         console_url: str = "",
-        approval_policy: ApprovalPolicy | None = None,
     ) -> None:
         self.client = client
         self.state = state
@@ -55,13 +56,12 @@ class IncidentRun:
         self.tools = tools
         self.publisher = publisher
         self.console_url = console_url
-        self.approval_policy = approval_policy or ApprovalPolicy()
-        self.decision_lock = asyncio.Lock()  # one decision at a time per incident: the first click wins
+        self.gate = gate  # decides approvals and confirmations, expires them, stops; sends every tool answer
+        gate.attach(self)
         self.audit: AuditLog | None = None
         self.permalink: str | None = None
         self.root_record: dict[str, str] = {}  # title, opener, source and first message, kept on the root message
-        self.decided: dict[str, str] = {}  # tool-use id -> who decided, before the echo comes back
-        self._seen: set[str] = set()
+        self._seen = SeenEvents()
         self._memo = ThreadMemo()
         self._live = False
         self._live_event = asyncio.Event()
@@ -133,23 +133,17 @@ class IncidentRun:
             self.session_id, events=[{"type": "user.message", "content": [{"type": "text", "text": text}]}]
         )
 
-    async def apply(self, event: dict[str, Any]) -> None:
+    async def apply(self, event: Event) -> None:
         """Fold one event in (once per id), show the result, and react if we are live."""
-        event_id = str(event.get("id", ""))
-        if event_id and str(event.get("type", "")).startswith("user.") and event.get("processed_at") is None:
-            if event_id in self._seen:  # already seen processed (e.g. in history): the queued echo is stale
-                return
-            event_id += "#queued"  # a user event is echoed queued, then processed, under one id: both count
-        if event_id and event_id in self._seen:
+        if not self._seen.first_time(event):
             return
-        if event_id:
-            self._seen.add(event_id)
         before = self.state
         try:
             self.state = reduce(before, event)
             self.publish()
         except Exception:  # one event the bot cannot read must not stop the incident: skip it, and say so
-            self.log.exception("could not read event %s of type %s; skipped it", event.get("id"), event.get("type"))
+            self.log.exception("could not read event %s of type %s; skipped it", getattr(event, "id", ""),
+                               getattr(event, "type", "?"))  # fmt: skip
             self.state = reduce(before, unreadable(event))
             self.publish()
         async with self._changed:
@@ -176,7 +170,7 @@ class IncidentRun:
         )
         for ev in sent.data:  # count it as queued now, unless the stream already showed it taken up
             if ev.id not in self._seen:
-                await self.apply({**ev.to_dict(mode="json"), "processed_at": None})
+                await self.apply(ev.model_copy(update={"processed_at": None}))
         if self.state.stopped_by is None and (self._task is None or self._task.done()):
             try:
                 await self.client.beta.sessions.update(self.session_id, metadata={"incident_closed": None})
@@ -201,11 +195,11 @@ class IncidentRun:
         while not self.state.finished:
             await asyncio.sleep(ROOT_REFRESH)
             if not self.state.finished:
-                await self.apply({"type": "bot.tick"})
+                await self.apply(Tick())
 
     async def _go_live(self) -> None:
         if self.state.stopped_by is not None:  # known from the session's metadata after a restart
-            await self.apply({"type": "bot.stop_requested", "by": self.state.stopped_by})
+            await self.apply(StopRequested(by=self.state.stopped_by))
         self._live = True
         self._live_event.set()
         if self._ticker is None or self._ticker.done():
@@ -235,20 +229,10 @@ class IncidentRun:
             self.log.exception("tool %s failed", call.name)
             answer = ToolAnswer(f'{{"error": "the bot failed to run {call.name}: {type(exc).__name__}"}}', True)
         if answer is None:  # a person answers this one (request_approval); the clock keeps silence from passing
-            await watch_approval(self, call_id, self.approval_policy)
+            await self.gate.watch(call_id)
             return
-        delivered = await self.send_result(call_id, answer)
-        if delivered and call.name == "merge_pull_request":
+        delivered = await self.gate.answer(call_id, answer)
+        if delivered and call.name == ToolName.MERGE_PULL_REQUEST:
             number = pr_number(call.input.get("pr_number"))
-            action = "merge_refused" if answer.is_error else "merged"
+            action = AuditAction.MERGE_REFUSED if answer.is_error else AuditAction.MERGED
             await self.record(action, who=None, tool_use_id=call_id, pr_number=number, outcome=answer.text[:500])
-
-    async def send_result(self, call_id: str, answer: ToolAnswer) -> bool:
-        """Send a custom tool result exactly once; False if the call was already answered."""
-        event = {
-            "type": "user.custom_tool_result",
-            "custom_tool_use_id": call_id,
-            "content": [{"type": "text", "text": answer.text}],
-            "is_error": answer.is_error,
-        }
-        return await send_once(self.client, self.session_id, event, answered_key=("custom_tool_use_id", call_id))

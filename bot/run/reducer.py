@@ -1,4 +1,4 @@
-"""The reducer: a pure fold of session events (wire-shaped dicts) into IncidentState."""
+"""The reducer: a pure fold of session events (the SDK's typed models, and the bot's own) into IncidentState."""
 
 from __future__ import annotations
 
@@ -10,15 +10,19 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from blocks.views import Decision, ErrorView, IncidentStatus
+from blocks.views import Decision, ErrorView, IncidentStatus, Outcome
 
-from bot.run.skipped import skip
+from bot.approvals.result import ApprovalResult
+from bot.run.events import (ApprovalReminder, ConfirmationDecided, Event, LocalEvent, Notice, StopRequested, Tick,
+                            Unreadable)  # fmt: skip
+from bot.run.skipped import readable_input, skip
 from bot.run.state import Approval, Confirmation, IncidentState, PullRequest, ThreadItem, ToolCall
 from bot.run.steps import first_line
-from bot.run.values import pr_number
+from bot.run.values import parse_time, pr_number
 from bot.secrets import redact
+from bot.words import ItemKind, ToolName
 
-__all__ = ["reduce", "text_of", "parse_time"]
+__all__ = ["reduce", "text_of"]
 
 log = logging.getLogger(__name__)
 
@@ -28,23 +32,11 @@ _ROOT_CAUSE = re.compile(r"^[^\w\n]{0,20}root cause[^\w\n]{0,20}[:\-]\s{0,20}([^
 _FAILED_STOPS = {"retries_exhausted": "retries exhausted", "budget_reached": "budget reached", "refusal": "refusal"}
 
 
-def parse_time(value: object) -> datetime | None:
-    """Parse an ISO-8601 timestamp from an event (or pass a datetime through)."""
-    if isinstance(value, datetime):
-        return value
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def text_of(content: object) -> str:
     """Join the text blocks of an event's content."""
     if not isinstance(content, list):
         return ""
-    return "\n".join(str(b.get("text", "")) for b in content if isinstance(b, dict) and b.get("type") == "text")
+    return "\n".join(str(b.text) for b in content if b.type == "text")
 
 
 def _json(text: str | None) -> dict[str, Any]:
@@ -61,38 +53,34 @@ def _put(mapping: Mapping, key: object, value: object) -> dict:
 
 def _add_step(state: IncidentState, call_id: str) -> tuple[ThreadItem, ...]:
     items = state.items
-    if items and items[-1].kind == "progress":
+    if items and items[-1].kind is ItemKind.PROGRESS:
         last = items[-1]
         return items[:-1] + (replace(last, step_ids=last.step_ids + (call_id,)),)
-    return items + (ThreadItem(key=f"progress:{call_id}", kind="progress", step_ids=(call_id,)),)
+    return items + (ThreadItem(key=f"progress:{call_id}", kind=ItemKind.PROGRESS, step_ids=(call_id,)),)
 
 
-def _on_tool_use(state: IncidentState, ev: Mapping[str, Any], *, custom: bool) -> IncidentState:
+def _on_tool_use(state: IncidentState, ev: Any, *, custom: bool) -> IncidentState:
     call = ToolCall(
-        at=parse_time(ev.get("processed_at")),
-        id=ev["id"],
-        name=str(ev.get("name", "")),
-        input=dict(ev["input"]) if isinstance(ev.get("input"), dict) else {},
+        at=parse_time(ev.processed_at),
+        id=ev.id,
+        name=str(ev.name or ""),
+        input=readable_input(ev.input),
         custom=custom,
-        permission=(ev.get("evaluated_permission") or None) if not custom else None,
+        permission=(ev.evaluated_permission or None) if not custom else None,
     )
     state = replace(state, tools=_put(state.tools, call.id, call), items=_add_step(state, call.id))
-    if custom and call.name == "request_approval":
+    if custom and call.name == ToolName.REQUEST_APPROVAL:
         pr = call.input.get("pr_number")
         if pr is None and state.latest_pr is not None:
             pr = state.latest_pr.number
-        approval = Approval(tool_use_id=call.id, summary=str(call.input.get("summary", "")), pr_number=_int(pr))
-        item = ThreadItem(key=f"approval:{call.id}", kind="approval", ref=call.id, broadcast=True)
+        approval = Approval(tool_use_id=call.id, summary=str(call.input.get("summary", "")), pr_number=pr_number(pr))
+        item = ThreadItem(key=f"approval:{call.id}", kind=ItemKind.APPROVAL, ref=call.id, broadcast=True)
         state = replace(state, approvals=_put(state.approvals, call.id, approval), items=state.items + (item,))
     if not custom and call.permission == "ask":
         conf = Confirmation(tool_use_id=call.id, tool_name=call.name, tool_input=call.input)
-        item = ThreadItem(key=f"confirmation:{call.id}", kind="confirmation", ref=call.id)
+        item = ThreadItem(key=f"confirmation:{call.id}", kind=ItemKind.CONFIRMATION, ref=call.id)
         state = replace(state, confirmations=_put(state.confirmations, call.id, conf), items=state.items + (item,))
     return state
-
-
-def _int(value: object) -> int | None:
-    return pr_number(value)  # whatever the agent wrote: never raises
 
 
 def _store_diff(data: Mapping[str, Any]) -> str | None:
@@ -104,18 +92,22 @@ def _store_diff(data: Mapping[str, Any]) -> str | None:
     return raw if digest == str(data.get("diff_sha256", "")) else None
 
 
-def _on_custom_result(state: IncidentState, ev: Mapping[str, Any], at: datetime) -> IncidentState:
-    call = state.tools.get(ev.get("custom_tool_use_id", ""))
+def _on_custom_result(state: IncidentState, ev: Any, at: datetime) -> IncidentState:
+    call = state.tools.get(ev.custom_tool_use_id)
     if call is None:
         return state
-    text = text_of(ev.get("content"))
-    is_error = bool(ev.get("is_error"))
+    text = text_of(ev.content)
+    is_error = bool(ev.is_error)
     state = replace(state, tools=_put(state.tools, call.id, replace(call, result=text, is_error=is_error)))
+    if call.name == ToolName.REQUEST_APPROVAL and call.id in state.approvals:
+        return _on_decision(state, state.approvals[call.id], None if is_error else ApprovalResult.read(text), at,
+                            error=text if is_error else "")  # fmt: skip
     data = {} if is_error else _json(text)
-    if call.name == "open_pull_request" and _int(data.get("pr_number")) is not None:
+    number = pr_number(data.get("pr_number"))
+    if call.name == ToolName.OPEN_PULL_REQUEST and number is not None:
         held, notes = _store_diff(data), data.get("review_notes")  # the card shows this, never the agent's input
         pr = PullRequest(
-            number=int(data["pr_number"]),
+            number=number,
             title=str(call.input.get("title", "")),
             body=str(call.input.get("body", "")),
             diff=held or "",
@@ -126,37 +118,37 @@ def _on_custom_result(state: IncidentState, ev: Mapping[str, Any], at: datetime)
             notes=tuple(str(n) for n in notes) if isinstance(notes, list) else (),
         )
         state = replace(state, prs=_put(state.prs, pr.number, pr))
-    elif call.name == "request_approval" and call.id in state.approvals:
-        approval = state.approvals[call.id]
-        outcome = str(data.get("decision", "rejected" if is_error else ""))
-        if data.get("expired"):
-            outcome = "expired"
-        decision = Decision(
-            outcome=outcome or "rejected",
-            by=data.get("approver") or None,
-            at=parse_time(data.get("decided_at")) or at,
-            reason=str(data.get("reason", "") or (text if is_error else "")),
-        )
-        approval = replace(approval, decision=decision, diff_sha256=str(data.get("diff_sha256", "")))
-        if _int(data.get("pr_number")) is not None:
-            approval = replace(approval, pr_number=_int(data.get("pr_number")))
-        state = replace(state, approvals=_put(state.approvals, call.id, approval))
-    elif call.name == "merge_pull_request" and data.get("merged") is True:
-        number = _int(call.input.get("pr_number"))
+    elif call.name == ToolName.MERGE_PULL_REQUEST and data.get("merged") is True:
+        number = pr_number(call.input.get("pr_number"))
         if number in state.prs:
             state = replace(state, prs=_put(state.prs, number, replace(state.prs[number], merged=True)))
     return state
 
 
-def _on_confirmation(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
-    conf = state.confirmations.get(ev.get("tool_use_id", ""))
+def _on_decision(state: IncidentState, approval: Approval, result: ApprovalResult | None, at: datetime, *,
+                 error: str) -> IncidentState:  # fmt: skip
+    """A request_approval answered: an error or a text that is no decision reads as rejected."""
+    if result is None:
+        decision = Decision(outcome=Outcome.REJECTED, by=None, at=at, reason=error)
+        approval = replace(approval, decision=decision, diff_sha256="")
+    else:
+        by, when = result.approver or None, result.decided_at or at
+        decision = Decision(outcome=result.outcome, by=by, at=when, reason=result.reason)
+        approval = replace(approval, decision=decision, diff_sha256=result.diff_sha256)
+        if result.pr_number is not None:
+            approval = replace(approval, pr_number=result.pr_number)
+    return replace(state, approvals=_put(state.approvals, approval.tool_use_id, approval))
+
+
+def _on_confirmation(state: IncidentState, ev: Any) -> IncidentState:
+    conf = state.confirmations.get(ev.tool_use_id)
     if conf is None:
         return state
-    message = str(ev.get("deny_message") or "")
+    message = str(ev.deny_message or "")
     by = None
     if message.startswith("[") and "]" in message:  # "[U123] reason": the bot records who decided
         by, message = message[1 : message.index("]")], message[message.index("]") + 1 :].strip()
-    conf = replace(conf, result=str(ev.get("result", "")), deny_message=message, decided_by=by or conf.decided_by)
+    conf = replace(conf, result=str(ev.result or ""), deny_message=message, decided_by=by or conf.decided_by)
     return replace(state, confirmations=_put(state.confirmations, conf.tool_use_id, conf))
 
 
@@ -167,31 +159,27 @@ def _cancel_pending(state: IncidentState, note: str) -> IncidentState:
     return replace(state, approvals=approvals, confirmations=confs)
 
 
-def _on_idle(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
-    stop = ev.get("stop_reason") or {}
-    kind = stop.get("type") if isinstance(stop, dict) else None
+def _on_idle(state: IncidentState, ev: Any) -> IncidentState:
+    stop = ev.stop_reason
+    kind = stop.type if stop is not None else None
     if kind == "requires_action":
-        return replace(
-            state, status=IncidentStatus.WAITING, stop_reason=kind, pending_ids=tuple(stop.get("event_ids") or ())
-        )
+        return replace(state, status=IncidentStatus.WAITING, stop_reason=kind, pending_ids=tuple(stop.event_ids or ()))
     if kind in _FAILED_STOPS:
         detail = _FAILED_STOPS[kind]
-        details = ev.get("stop_details")
-        if isinstance(details, dict) and details.get("explanation"):
-            detail += f": {details['explanation']}"
+        details = ev.stop_details
+        if details is not None and details.explanation:
+            detail += f": {details.explanation}"
         state = _cancel_pending(state, f"the turn ended: {detail}")
         return replace(state, status=IncidentStatus.FAILED, stop_reason=kind, status_detail=detail, pending_ids=())
     status = IncidentStatus.STOPPED if state.stopped_by else IncidentStatus.IDLE
     return replace(state, status=status, stop_reason=kind or "end_turn", pending_ids=(), status_detail="")
 
 
-def _on_error(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
-    error = ev.get("error") or {}
-    retry = (error.get("retry_status") or {}).get("type") if isinstance(error, dict) else None
-    view = ErrorView(
-        error_type=str(error.get("type", "error")), message=str(error.get("message", "")), retry_status=retry
-    )
-    item = ThreadItem(key=f"error:{ev['id']}", kind="error", error=view)
+def _on_error(state: IncidentState, ev: Any) -> IncidentState:
+    error = ev.error
+    retry = error.retry_status.type if error.retry_status is not None else None
+    view = ErrorView(error_type=str(error.type or "error"), message=str(error.message or ""), retry_status=retry)
+    item = ThreadItem(key=f"error:{ev.id}", kind=ItemKind.ERROR, error=view)
     return replace(state, items=state.items + (item,), status_detail=redact(f"{view.error_type}: {view.message}")[:300])
 
 
@@ -201,11 +189,13 @@ def _end(state: IncidentState, detail: str) -> IncidentState:
     return replace(state, status=IncidentStatus.TERMINATED, status_detail=detail, pending_ids=())
 
 
-def reduce(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
-    """Fold one session event into the incident state; unknown event types change nothing but are noted."""
-    kind = str(ev.get("type", ""))
-    at = parse_time(ev.get("processed_at")) or state.updated_at or datetime.now(timezone.utc)
+def reduce(state: IncidentState, ev: Event) -> IncidentState:
+    """Fold one event into the incident state; unknown event types change nothing but are noted."""
+    at = parse_time(getattr(ev, "processed_at", None)) or state.updated_at or datetime.now(timezone.utc)
     state = replace(state, event_count=state.event_count + 1, updated_at=at)
+    if isinstance(ev, LocalEvent):
+        return _on_local(state, ev)
+    kind = str(ev.type)
     match kind:
         case "session.status_running":
             return replace(state, status=IncidentStatus.RUNNING, status_detail="", pending_ids=())
@@ -220,9 +210,9 @@ def reduce(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
         case "session.error":
             return _on_error(state, ev)
         case "agent.message":
-            text = text_of(ev.get("content"))
+            text = text_of(ev.content)
             found = _ROOT_CAUSE.search(text)
-            item = ThreadItem(key=f"message:{ev['id']}", kind="message", text=text)
+            item = ThreadItem(key=f"message:{ev.id}", kind=ItemKind.MESSAGE, text=text)
             return replace(
                 state,
                 items=state.items + (item,),
@@ -234,50 +224,22 @@ def reduce(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
         case "agent.custom_tool_use":
             return _on_tool_use(state, ev, custom=True)
         case "agent.tool_result" | "agent.mcp_tool_result":
-            call = state.tools.get(ev.get("tool_use_id") or ev.get("mcp_tool_use_id") or "")
+            call = state.tools.get(ev.tool_use_id if kind == "agent.tool_result" else ev.mcp_tool_use_id)
             if call is None:
                 return state
             # Only the preview is kept: a built-in tool's output (a whole log file) would otherwise stay in memory
             # for every open incident, and nothing but the step line shows it.
-            done = replace(call, result=first_line(text_of(ev.get("content"))), is_error=bool(ev.get("is_error")))
+            done = replace(call, result=first_line(text_of(ev.content)), is_error=bool(ev.is_error))
             return replace(state, tools=_put(state.tools, call.id, done))
         case "user.custom_tool_result":
             return _on_custom_result(state, ev, at)
         case "user.tool_confirmation":
             return _on_confirmation(state, ev)
-        case "bot.stop_requested":  # local: a person pressed Stop (the API event does not say who)
-            by = str(ev.get("by") or "") or None
-            return _cancel_pending(replace(state, stopped_by=by, status_detail=""), "stopped by a person")
         case "user.message":
             queued = state.queued_messages
-            if ev.get("processed_at") is None:
-                return replace(state, queued_messages=queued | {str(ev.get("id"))})
-            return replace(state, queued_messages=queued - {str(ev.get("id"))})
-        case "bot.confirmation_decided":  # local: who allowed/denied (the API event does not say)
-            conf = state.confirmations.get(str(ev.get("tool_use_id", "")))
-            if conf is None:
-                return state
-            conf = replace(conf, decided_by=str(ev.get("by") or "") or None)
-            return replace(state, confirmations=_put(state.confirmations, conf.tool_use_id, conf))
-        case "bot.unreadable":  # local: stands in for an event the bot could not read
-            return skip(state, ev)
-        case "bot.tick":  # local: time passes (the root's elapsed time); nothing else changes
-            return state
-        case "bot.notice":  # local: a note from the bot itself (e.g. another alert joined this incident)
-            key = f"notice:{ev.get('id')}"
-            if any(i.key == key for i in state.items):
-                return state
-            return replace(state, items=state.items + (ThreadItem(key=key, kind="notice", text=str(ev.get("text", ""))),))
-        case "bot.approval_reminder":  # local: the bot re-notified approvers about a pending approval
-            item = ThreadItem(
-                key=f"reminder:{ev.get('tool_use_id')}",
-                kind="reminder",
-                text=str(ev.get("text", "")),
-                mentions=tuple(str(m) for m in ev.get("mentions") or ()),
-            )
-            if any(i.key == item.key for i in state.items):
-                return state
-            return replace(state, items=state.items + (item,))
+            if ev.processed_at is None:
+                return replace(state, queued_messages=queued | {str(ev.id)})
+            return replace(state, queued_messages=queued - {str(ev.id)})
         case "user.interrupt":
             return replace(state, status_detail="stop requested")
         case (
@@ -293,3 +255,31 @@ def reduce(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
             if kind not in state.unknown_types:
                 log.warning("ignoring unknown event type %r (session %s)", kind, state.session_id)
             return replace(state, unknown_types=state.unknown_types | {kind})
+
+
+def _on_local(state: IncidentState, ev: LocalEvent) -> IncidentState:
+    """The bot's own events: what a person did, or what the bot said, that the API's events do not carry."""
+    match ev:
+        case StopRequested(by=by):
+            return _cancel_pending(replace(state, stopped_by=by or None, status_detail=""), "stopped by a person")
+        case ConfirmationDecided(tool_use_id=tool_use_id, by=by):
+            conf = state.confirmations.get(tool_use_id)
+            if conf is None:
+                return state
+            conf = replace(conf, decided_by=by or None)
+            return replace(state, confirmations=_put(state.confirmations, conf.tool_use_id, conf))
+        case Unreadable():
+            return skip(state, ev)
+        case Tick():
+            return state
+        case Notice(id=notice_id, text=text):
+            return _add_once(state, ThreadItem(key=f"notice:{notice_id}", kind=ItemKind.NOTICE, text=text))
+        case ApprovalReminder(tool_use_id=tool_use_id, text=text, mentions=mentions):
+            item = ThreadItem(key=f"reminder:{tool_use_id}", kind=ItemKind.REMINDER, text=text, mentions=mentions)
+            return _add_once(state, item)
+
+
+def _add_once(state: IncidentState, item: ThreadItem) -> IncidentState:
+    if any(i.key == item.key for i in state.items):
+        return state
+    return replace(state, items=state.items + (item,))

@@ -25,6 +25,7 @@ from blocks.views import (
     Decision,
     IncidentStatus,
     IncidentView,
+    Outcome,
     ProgressView,
     StepView,
 )
@@ -32,6 +33,7 @@ from blocks.views import (
 from bot.run.state import IncidentState, ThreadItem, ToolCall
 from bot.secrets import redact, redact_blocks, redact_view
 from bot.run.steps import step_view, summarise_input
+from bot.words import ItemKind
 
 __all__ = ["Rendered", "ThreadMemo", "render_root", "render_thread"]
 
@@ -125,8 +127,8 @@ def _approval_view(state: IncidentState, item: ThreadItem) -> ApprovalView:
         card_state = ApprovalState.CANCELLED if approval.note else ApprovalState.PENDING
     else:
         card_state = {
-            "approved": ApprovalState.APPROVED,
-            "expired": ApprovalState.EXPIRED,
+            Outcome.APPROVED: ApprovalState.APPROVED,
+            Outcome.EXPIRED: ApprovalState.EXPIRED,
         }.get(decision.outcome, ApprovalState.REJECTED)
     return ApprovalView(
         session_id=state.session_id,
@@ -148,14 +150,13 @@ def _approval_view(state: IncidentState, item: ThreadItem) -> ApprovalView:
 
 def _confirmation_view(state: IncidentState, item: ThreadItem) -> ConfirmationView:
     conf = state.confirmations[item.ref]
-    if conf.result is None:
+    if conf.outcome is None:
         card_state = ConfirmationState.CANCELLED if conf.note else ConfirmationState.PENDING
         decision = None
     else:
-        card_state = ConfirmationState.ALLOWED if conf.result == "allow" else ConfirmationState.DENIED
+        card_state = ConfirmationState.ALLOWED if conf.outcome is Outcome.ALLOWED else ConfirmationState.DENIED
         at = state.updated_at or state.started_at
-        outcome = "allowed" if conf.result == "allow" else "denied"
-        decision = Decision(outcome=outcome, by=conf.decided_by, at=at, reason=conf.deny_message)
+        decision = Decision(outcome=conf.outcome, by=conf.decided_by, at=at, reason=conf.deny_message)
     return ConfirmationView(
         session_id=state.session_id,
         tool_use_id=conf.tool_use_id,
@@ -189,29 +190,29 @@ def _render_thread(state: IncidentState, memo: ThreadMemo) -> list[Rendered]:
     for item in state.items:
         key = item.key
         match item.kind:
-            case "message":
+            case ItemKind.MESSAGE:
                 text = item.text
                 out += memo.get(key, text, lambda: [
                     Rendered(key if i == 0 else f"{key}#{i + 1}", msg) for i, msg in enumerate(agent_messages(redact(text)))
                 ])
-            case "progress":
+            case ItemKind.PROGRESS:
                 answered = all(state.tools[i].answered for i in item.step_ids if i in state.tools)
                 done = answered and (item is not state.items[-1] or state.finished)
                 progress = ProgressView(memo.steps(state, item), done=done)
                 out += memo.get(key, progress, lambda: [Rendered(key, progress_message(redact_view(progress)))])
-            case "approval":
+            case ItemKind.APPROVAL:
                 view, broadcast = _approval_view(state, item), item.broadcast
                 out += memo.get(key, (view, broadcast), lambda: _approval_items(key, redact_view(view), broadcast))
-            case "confirmation":
+            case ItemKind.CONFIRMATION:
                 conf = _confirmation_view(state, item)
                 out += memo.get(key, conf, lambda: [Rendered(key, confirmation_card(redact_view(conf)))])
-            case "notice":
+            case ItemKind.NOTICE:
                 text = item.text
                 out += memo.get(key, text, lambda: [Rendered(key, notice(redact(text)))])
-            case "reminder":
+            case ItemKind.REMINDER:
                 text, mentions = item.text, tuple(item.mentions)
                 out += memo.get(key, (text, mentions), lambda: [Rendered(key, _reminder(redact(text), mentions))])
-            case "error":
+            case ItemKind.ERROR:
                 error = item.error
                 if error is not None:
                     out += memo.get(key, error, lambda: [Rendered(key, error_message(redact_view(error)))])

@@ -3,41 +3,49 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 from typing import Any, Mapping
 
+from bot.run.events import Unreadable
 from bot.run.state import IncidentState, ThreadItem, ToolCall
+from bot.run.values import parse_time
+from bot.words import ItemKind
 
-__all__ = ["UNREADABLE", "skip", "unreadable", "unreadable_model"]
+__all__ = ["MAX_INPUT_DEPTH", "readable_input", "skip", "unreadable"]
 
-UNREADABLE = "bot.unreadable"  # local: stands in for the event that could not be read, under its id
-
-
-def unreadable(event: Mapping[str, Any]) -> dict[str, Any]:
-    """The local event that takes the place of a wire-shaped event the bot failed to read."""
-    name = event.get("name")
-    return {
-        "type": UNREADABLE,
-        "id": str(event.get("id") or ""),
-        "event_type": str(event.get("type") or "unknown"),
-        "name": name if isinstance(name, str) else "",
-        "processed_at": event.get("processed_at") if isinstance(event.get("processed_at"), str) else None,
-    }
+# Tool input nests at most this deep (the input object is level 1): as deep as the SDK's own serialiser goes (it
+# gives up past about 255 levels), so the bot never holds a value that a library it hands it to cannot write.
+MAX_INPUT_DEPTH = 255
 
 
-def unreadable_model(ev: Any) -> dict[str, Any]:
-    """The same for an SDK event model that could not be turned into a dict."""
-    at = getattr(ev, "processed_at", None)
-    return unreadable({
-        "id": getattr(ev, "id", ""), "type": getattr(ev, "type", ""), "name": getattr(ev, "name", ""),
-        "processed_at": at.isoformat() if isinstance(at, datetime) else at,
-    })  # fmt: skip
+def readable_input(value: object) -> Mapping[str, object]:
+    """A tool call's input as the bot keeps it; ValueError when it nests too deep to read (the event is skipped)."""
+    if not isinstance(value, dict):
+        return {}
+    level: list[object] = [value]
+    for depth in range(1, MAX_INPUT_DEPTH + 1):
+        level = [c for v in level for c in (v.values() if isinstance(v, dict) else v) if isinstance(c, dict | list)]
+        if not level:
+            return dict(value)
+        if depth == MAX_INPUT_DEPTH:
+            break
+    raise ValueError(f"tool input nested deeper than {MAX_INPUT_DEPTH} levels")
 
 
-def skip(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
+def unreadable(event: Any) -> Unreadable:
+    """The local event that takes the place of an event the bot failed to read."""
+    name, at = getattr(event, "name", ""), getattr(event, "processed_at", None)
+    return Unreadable(
+        id=str(getattr(event, "id", "") or ""),
+        event_type=str(getattr(event, "type", "") or "unknown"),
+        name=name if isinstance(name, str) else "",
+        processed_at=parse_time(at),
+    )
+
+
+def skip(state: IncidentState, ev: Unreadable) -> IncidentState:
     """Say in the thread which event was skipped; a skipped custom tool call is kept, marked unreadable, so the
     bot answers it with an error and the agent is not left waiting."""
-    event_id, kind, name = str(ev.get("id", "")), str(ev.get("event_type", "")), str(ev.get("name", ""))
+    event_id, kind, name = ev.id, ev.event_type, ev.name
     key = f"unreadable:{event_id}"
     if any(i.key == key for i in state.items):
         return state
@@ -48,4 +56,4 @@ def skip(state: IncidentState, ev: Mapping[str, Any]) -> IncidentState:
         text += f" The agent is told its {name or 'tool'} call failed, so it can try again. Nothing for you to do."
     else:
         text += " If the incident stops moving, press Stop and open a new one with /incident."
-    return replace(state, items=state.items + (ThreadItem(key=key, kind="notice", text=text),))
+    return replace(state, items=state.items + (ThreadItem(key=key, kind=ItemKind.NOTICE, text=text),))

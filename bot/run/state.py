@@ -7,7 +7,9 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Mapping
 
-from blocks.views import Decision, ErrorView, IncidentStatus
+from blocks.views import Decision, ErrorView, IncidentStatus, Outcome
+
+from bot.words import ItemKind, Verdict
 
 __all__ = [
     "Approval",
@@ -80,13 +82,20 @@ class Confirmation:
     decided_by: str | None = None
     note: str = ""
 
+    @property
+    def outcome(self) -> Outcome | None:
+        """Allowed or denied, once the session says so."""
+        if self.result is None:
+            return None
+        return Outcome.ALLOWED if self.result == Verdict.ALLOW else Outcome.DENIED
+
 
 @dataclass(frozen=True, slots=True)
 class ThreadItem:
     """One message in the incident thread, in thread order; `key` is stable across restarts."""
 
     key: str
-    kind: str  # "message" | "progress" | "approval" | "confirmation" | "error" | "notice" | "reminder"
+    kind: ItemKind
     text: str = ""  # message / notice text
     step_ids: tuple[str, ...] = ()  # progress: tool call ids in order
     ref: str = ""  # approval / confirmation: the tool-use id
@@ -145,6 +154,20 @@ class IncidentState:
     def unanswered_custom_calls(self) -> list[ToolCall]:
         """Custom tool calls that still need an answer from the bot or a person, in call order."""
         return [t for t in self.tools.values() if t.custom and not t.answered]
+
+    def pending_approvals(self) -> list[Approval]:
+        """Approvals still waiting for a person: undecided, unanswered, not cancelled, and the session going on."""
+        if self.finished:
+            return []
+        calls = self.tools
+        return [a for a in self.approvals.values() if a.decision is None and not a.note
+                and a.tool_use_id in calls and not calls[a.tool_use_id].answered]  # fmt: skip
+
+    def pending_confirmations(self) -> list[Confirmation]:
+        """Held built-in tool calls still waiting for Allow or Deny."""
+        if self.finished:
+            return []
+        return [c for c in self.confirmations.values() if c.result is None and not c.note]
 
     def approval_for(self, pr_number: int) -> Approval | None:
         """The latest decided approval covering a PR."""

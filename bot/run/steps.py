@@ -8,6 +8,7 @@ from blocks.views import StepState, StepView
 
 from bot.run.state import ToolCall
 from bot.secrets import redact
+from bot.words import ToolName
 
 __all__ = ["step_view", "summarise_input"]
 
@@ -16,15 +17,15 @@ _PREFERRED_KEYS = ("command", "file_path", "path", "pattern", "url", "query", "s
 
 def summarise_input(name: str, tool_input: dict) -> str:
     """The part of a tool's input a person wants to see, on one line."""
-    if name == "open_pull_request":
+    if name == ToolName.OPEN_PULL_REQUEST:
         return str(tool_input.get("title", ""))
-    if name == "request_approval":
+    if name == ToolName.REQUEST_APPROVAL:
         pr = tool_input.get("pr_number")
         return f"PR #{pr}" if pr is not None else "latest PR"
-    if name == "merge_pull_request":
+    if name == ToolName.MERGE_PULL_REQUEST:
         return f"PR #{tool_input.get('pr_number')}"
     parts = [f"{tool_input[k]}" for k in _PREFERRED_KEYS if k in tool_input and tool_input[k] not in (None, "")]
-    if name == "get_metrics" and parts:
+    if name == ToolName.GET_METRICS and parts:
         return " ".join(parts)
     if parts:
         return parts[0]

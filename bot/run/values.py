@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import reprlib
+from datetime import datetime
 
-__all__ = ["MAX_PR_NUMBER", "pr_number", "shown"]
+__all__ = ["MAX_PR_NUMBER", "parse_time", "pr_number", "shown"]
 
 MAX_PR_NUMBER = 10**9
 _REPR = reprlib.Repr()
@@ -35,3 +36,15 @@ def shown(value: object) -> str:
         return _REPR.repr(value)
     except ValueError:  # an int too long for repr()
         return f"<{type(value).__name__}>"
+
+
+def parse_time(value: object) -> datetime | None:
+    """Parse an ISO-8601 timestamp from an event (or pass a datetime through)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.run.state import IncidentState, ToolCall
 from bot.tools.base import ToolAnswer, ToolContext, ToolHandler, error, ok
+from bot.words import ToolName
 
 __all__ = ["DATA_TOOLS", "get_diff", "get_metrics", "get_recent_deploys"]
 
@@ -35,7 +36,7 @@ async def get_diff(tools: ToolContext, call: ToolCall, state: IncidentState) -> 
 
 
 DATA_TOOLS: dict[str, ToolHandler] = {
-    "get_metrics": get_metrics,
-    "get_recent_deploys": get_recent_deploys,
-    "get_diff": get_diff,
+    ToolName.GET_METRICS: get_metrics,
+    ToolName.GET_RECENT_DEPLOYS: get_recent_deploys,
+    ToolName.GET_DIFF: get_diff,
 }

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from blocks.views import Outcome
 from bot.prs.base import GitError
 from bot.prs.review import DiffReview, refusal_text, review_diff
 from bot.run.state import IncidentState, ToolCall
 from bot.run.values import pr_number
 from bot.tools.base import ToolAnswer, ToolContext, ToolHandler, bad_pr_number, error, ok
+from bot.words import ToolName
 
 __all__ = ["PR_TOOLS", "merge_pull_request", "open_pull_request", "request_approval"]
 
@@ -50,7 +52,7 @@ async def request_approval(tools: ToolContext, call: ToolCall, state: IncidentSt
     else:
         number = pr_number(requested)
         if number is None:
-            return bad_pr_number("request_approval", requested)
+            return bad_pr_number(ToolName.REQUEST_APPROVAL, requested)
     if number not in state.prs:
         return error(f"there is no pull request #{number} in this incident")
     if not state.prs[number].diff_read:  # opened before the bot kept the store's diff: nothing to show
@@ -62,11 +64,11 @@ async def merge_pull_request(tools: ToolContext, call: ToolCall, state: Incident
     """Merge a PR a person approved, only if its diff is still the approved one."""
     number = pr_number(call.input.get("pr_number"))
     if number is None:
-        return bad_pr_number("merge_pull_request", call.input.get("pr_number"))
+        return bad_pr_number(ToolName.MERGE_PULL_REQUEST, call.input.get("pr_number"))
     if number not in state.prs:
         return error(f"there is no pull request #{number} in this incident")
     approval = state.approval_for(number)
-    if approval is None or approval.decision is None or approval.decision.outcome != "approved":
+    if approval is None or approval.decision is None or approval.decision.outcome != Outcome.APPROVED:
         outcome = approval.decision.outcome if approval and approval.decision else "no decision"
         return error(
             f"refused: PR #{number} has not been approved by a human ({outcome}). "
@@ -94,7 +96,7 @@ async def merge_pull_request(tools: ToolContext, call: ToolCall, state: Incident
 
 
 PR_TOOLS: dict[str, ToolHandler] = {
-    "open_pull_request": open_pull_request,
-    "request_approval": request_approval,
-    "merge_pull_request": merge_pull_request,
+    ToolName.OPEN_PULL_REQUEST: open_pull_request,
+    ToolName.REQUEST_APPROVAL: request_approval,
+    ToolName.MERGE_PULL_REQUEST: merge_pull_request,
 }

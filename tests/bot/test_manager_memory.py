@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 from blocks.views import IncidentStatus
 from bot import incidents
+from bot.approvals.gate import ApprovalGate
 from bot.incidents import IncidentManager
 from bot.run.incident import IncidentRun, SlackThread
 from bot.run.state import IncidentState
@@ -18,7 +19,9 @@ class _Publisher:  # the manager only reads these two attributes here
 
 def _run(i: int, status: IncidentStatus) -> IncidentRun:
     state = IncidentState(session_id=f"sesn_{i}", title="t", started_at=datetime.now(timezone.utc), status=status)
-    return IncidentRun(client=None, state=state, thread=SlackThread("C1", f"{i}.0"), tools=None, publisher=_Publisher())  # type: ignore[arg-type]
+    thread = SlackThread("C1", f"{i}.0")
+    gate = ApprovalGate(client=None, session_id=state.session_id, thread=thread, card_ts=lambda key: None, prs=None)  # type: ignore[arg-type]
+    return IncidentRun(client=None, state=state, thread=thread, tools=None, publisher=_Publisher(), gate=gate)  # type: ignore[arg-type]
 
 
 def test_old_finished_incidents_are_forgotten_but_open_ones_never(monkeypatch, tmp_path):

@@ -33,7 +33,7 @@ def test_keys_are_stable_so_a_rerender_changes_nothing():
     first = [(r.key, r.message) for r in render_thread(_run(*events))]
     second = [(r.key, r.message) for r in render_thread(_run(*events))]
     assert first == second
-    assert [k for k, _ in first] == [f"progress:{a['id']}", f"message:{events[3]['id']}"]
+    assert [k for k, _ in first] == [f"progress:{a.id}", f"message:{events[3].id}"]
 
 
 def test_a_thread_rendered_event_by_event_with_a_memo_shows_what_a_fresh_render_shows():
@@ -53,9 +53,9 @@ def test_a_thread_rendered_event_by_event_with_a_memo_shows_what_a_fresh_render_
         state = reduce(state, event)
         shown = render_thread(state, memo)
         assert shown == render_thread(state)
-    card = {r.key: r for r in shown}[f"approval:{ask['id']}"]
+    card = {r.key: r for r in shown}[f"approval:{ask.id}"]
     assert not _buttons(card.message) and "U7" in _all_text(card.message)
-    progress = {r.key: r for r in shown}[f"progress:{a['id']}"]
+    progress = {r.key: r for r in shown}[f"progress:{a.id}"]
     assert "OOMKilled" in _all_text(progress.message)
 
 
@@ -66,12 +66,12 @@ def test_approval_card_has_buttons_until_decided_and_a_long_diff_is_attached():
     answer = {"pr_number": 1, "url": "file:///r#pr/1", "diff": diff, "diff_sha256": hashlib.sha256(diff.encode()).hexdigest()}
     state = _run(pr, ev.custom_result(pr, answer), ask)
     rendered = {r.key: r for r in render_thread(state)}
-    card = rendered[f"approval:{ask['id']}"]
+    card = rendered[f"approval:{ask.id}"]
     assert card.broadcast
     assert {"Approve", "Reject"} <= {b["text"]["text"].split()[-1] for b in _buttons(card.message)} or len(_buttons(card.message)) == 2
     assert rendered["diff:1"].file == ("pr-1.diff", diff)
     decided = reduce(state, ev.custom_result(ask, {"decision": "rejected", "approver": "U7", "reason": "too big", "pr_number": 1}))
-    card = {r.key: r for r in render_thread(decided)}[f"approval:{ask['id']}"]
+    card = {r.key: r for r in render_thread(decided)}[f"approval:{ask.id}"]
     assert not _buttons(card.message)
     assert "Rejected" in _all_text(card.message) and "U7" in _all_text(card.message) and "too big" in _all_text(card.message)
 

@@ -47,7 +47,7 @@ def _text(msg) -> str:
 def test_the_card_shows_the_store_diff_and_its_hash_not_the_agents_text():
     ask = ev.custom("request_approval", summary="s", pr_number=1)
     rendered = {r.key: r for r in render_thread(_state(*_opened(STORE), ask))}
-    card = rendered[f"approval:{ask['id']}"].message
+    card = rendered[f"approval:{ask.id}"].message
     assert "Reviewer note" not in _text(card) and "index 1111111..2222222" in _text(card)
     assert {decode_button_value(b["value"]).diff_sha256 for b in _buttons(card)} == {_sha(STORE)}
     assert "diff:1" not in rendered  # the preview holds it all
@@ -57,29 +57,29 @@ def test_the_whole_diff_comes_before_the_card_whenever_the_preview_leaves_someth
     ask = ev.custom("request_approval", summary="s", pr_number=1)
     shown = render_thread(_state(*_opened(LONG), ask))
     keys = [r.key for r in shown]
-    assert keys.index("diff:1") < keys.index(f"approval:{ask['id']}")
+    assert keys.index("diff:1") < keys.index(f"approval:{ask.id}")
     assert shown[keys.index("diff:1")].file == ("pr-1.diff", LONG)
-    assert "pr-1.diff" in _text(shown[keys.index(f"approval:{ask['id']}")].message)
+    assert "pr-1.diff" in _text(shown[keys.index(f"approval:{ask.id}")].message)
 
 
 def test_no_buttons_for_a_pr_whose_diff_the_store_did_not_answer_with():
     ask = ev.custom("request_approval", summary="s", pr_number=1)
     for opened in (_opened(None), _opened("tampered", diff_sha256=_sha(STORE))):
-        card = {r.key: r for r in render_thread(_state(*opened, ask))}[f"approval:{ask['id']}"].message
+        card = {r.key: r for r in render_thread(_state(*opened, ask))}[f"approval:{ask.id}"].message
         assert not _buttons(card) and "tampered" not in _text(card)
 
 
 def test_no_buttons_for_a_pr_the_bot_has_not_opened_yet():
     call, result = _opened(STORE)
     ask = ev.custom("request_approval", summary="s", pr_number=1)
-    card = {r.key: r for r in render_thread(_state(call, ask))}[f"approval:{ask['id']}"].message
+    card = {r.key: r for r in render_thread(_state(call, ask))}[f"approval:{ask.id}"].message
     assert not _buttons(card)
-    card = {r.key: r for r in render_thread(_state(call, ask, result))}[f"approval:{ask['id']}"].message
+    card = {r.key: r for r in render_thread(_state(call, ask, result))}[f"approval:{ask.id}"].message
     assert _buttons(card)
 
 
 def test_the_stores_call_outs_are_on_the_card():
     ask = ev.custom("request_approval", summary="s")
     notes = ["new executable file scripts/rollout.sh", ".github/workflows/x.yml is under .github/"]
-    card = {r.key: r for r in render_thread(_state(*_opened(STORE, review_notes=notes), ask))}[f"approval:{ask['id']}"]
+    card = {r.key: r for r in render_thread(_state(*_opened(STORE, review_notes=notes), ask))}[f"approval:{ask.id}"]
     assert all(n in _text(card.message) for n in notes)

@@ -48,7 +48,7 @@ def _memory_diff() -> str:
 
 async def _answer(tools, call_event, state):
     state = reduce(state, call_event)
-    return await tools.answer(state.tools[call_event["id"]], state), state
+    return await tools.answer(state.tools[call_event.id], state), state
 
 
 async def test_data_tools_answer_from_the_incident_folder(tools):
@@ -77,7 +77,7 @@ async def test_merge_is_refused_without_a_human_approval_and_allowed_after(tools
 
     ask = ev.custom("request_approval", summary="raise memory")
     state = reduce(state, ask)
-    assert await tools.answer(state.tools[ask["id"]], state) is None  # a person answers this one
+    assert await tools.answer(state.tools[ask.id], state) is None  # a person answers this one
     rejected = {"decision": "rejected", "approver": "U1", "reason": "", "pr_number": 1, "diff_sha256": opened["diff_sha256"]}
     state = reduce(state, ev.custom_result(ask, rejected))
     refused, state = await _answer(tools, ev.custom("merge_pull_request", pr_number=1), state)
@@ -119,7 +119,7 @@ async def test_a_diff_that_does_not_apply_is_an_error_the_agent_can_read(tools):
 async def test_reopening_the_same_tool_call_finds_the_same_pr(tools):
     pr_call = ev.custom("open_pull_request", title="t", body="b", diff=_memory_diff())
     first, state = await _answer(tools, pr_call, _state())
-    again = await tools.answer(state.tools[pr_call["id"]], state)  # e.g. after a crash before the answer was sent
+    again = await tools.answer(state.tools[pr_call.id], state)  # e.g. after a crash before the answer was sent
     assert json.loads(first.text)["pr_number"] == json.loads(again.text)["pr_number"] == 1
 
 

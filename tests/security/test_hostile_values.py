@@ -32,7 +32,7 @@ def test_the_reducer_and_renderer_read_any_pr_number(value: object) -> None:
     use = ev.custom("request_approval", summary={"not": "text"}, pr_number=value)
     merge = ev.custom("merge_pull_request", pr_number=value)
     state = _state(use, merge, ev.custom_result(merge, {"merged": True, "pr_number": value}))
-    assert state.approvals[use["id"]].pr_number is None  # not a PR number, so no PR is assumed
+    assert state.approvals[use.id].pr_number is None  # not a PR number, so no PR is assumed
     render_root(state)
     render_thread(state)
 
@@ -40,7 +40,7 @@ def test_the_reducer_and_renderer_read_any_pr_number(value: object) -> None:
 def test_a_whole_number_still_names_its_pr() -> None:
     for value in (3, 3.0, "3", " 3 "):
         use = ev.custom("request_approval", summary="s", pr_number=value)
-        assert _state(use).approvals[use["id"]].pr_number == 3
+        assert _state(use).approvals[use.id].pr_number == 3
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ async def test_bad_pr_numbers_get_an_error_the_agent_can_read(tools, value: obje
     for name in ("request_approval", "merge_pull_request"):
         use = ev.custom(name, summary="s", pr_number=value)
         state = _state(use)
-        answer = await tools.answer(state.tools[use["id"]], state)
+        answer = await tools.answer(state.tools[use.id], state)
         assert answer is not None and answer.is_error
         error = json.loads(answer.text)["error"]
         assert "pr_number" in error and len(error) < 300, error

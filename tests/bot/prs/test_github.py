@@ -198,7 +198,7 @@ async def _approved_pr(tools) -> IncidentState:
     state = IncidentState(session_id="sesn_t", title="t", started_at=datetime(2026, 11, 23, tzinfo=timezone.utc))
     pr_call = ev.custom("open_pull_request", title="Raise checkout memory", body="b", diff=_memory_diff())
     state = reduce(state, pr_call)
-    opened = await tools.answer(state.tools[pr_call["id"]], state)
+    opened = await tools.answer(state.tools[pr_call.id], state)
     assert not opened.is_error, opened.text
     ask = ev.custom("request_approval", summary="raise memory")
     sha = json.loads(opened.text)["diff_sha256"]
@@ -209,7 +209,7 @@ async def _approved_pr(tools) -> IncidentState:
 async def _merge(tools, state):
     call = ev.custom("merge_pull_request", pr_number=1)
     state = reduce(state, call)
-    return await tools.answer(state.tools[call["id"]], state)
+    return await tools.answer(state.tools[call.id], state)
 
 
 async def test_the_bot_merges_an_approved_github_pr(github, tools):

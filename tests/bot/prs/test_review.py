@@ -107,7 +107,7 @@ async def test_a_patch_that_retargets_an_existing_link_is_refused_once_the_store
     call = ev.custom("open_pull_request", title="Point at the new manifest", body="b", diff=diff)
     start = IncidentState(session_id="sesn_link", title="t", started_at=datetime(2026, 11, 23, tzinfo=timezone.utc))
     state = reduce(start, call)
-    answer = await tools.answer(state.tools[call["id"]], state)
+    answer = await tools.answer(state.tools[call.id], state)
     assert answer.is_error and "changes an existing symbolic link" in json.loads(answer.text)["error"]
     assert "will neither ask approval for pull request #1 nor merge it" in answer.text
     assert not reduce(state, ev.custom_result(call, answer.text, is_error=True)).prs
