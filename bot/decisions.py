@@ -13,7 +13,7 @@ from blocks.ids import ButtonValue
 from bot.agents.sending import send_once
 from bot.agents.tools import ToolAnswer
 from bot.approvers import Approvers
-from bot.incidents import IncidentManager
+from bot.incidents.registry import IncidentRegistry
 from bot.run.incident import IncidentRun
 
 __all__ = ["Click", "Decisions"]
@@ -35,15 +35,15 @@ class Click:
 class Decisions:
     """Checks a click and sends its decision to the session. Returns None on success, else why it was refused."""
 
-    def __init__(self, manager: IncidentManager, approvers: Approvers, *, self_deny: bool = False) -> None:
-        self.manager = manager
+    def __init__(self, registry: IncidentRegistry, approvers: Approvers, *, self_deny: bool = False) -> None:
+        self.registry = registry
         self.approvers = approvers
         self.self_deny = self_deny
 
     async def _check(self, click: Click, kind: str) -> tuple[IncidentRun | None, str | None]:
         if not await self.approvers.allows(click.user_id):
             return None, f"Only approvers can decide this ({self.approvers.describe()}). Nothing was sent."
-        run = self.manager.find(click.value.session_id)
+        run = self.registry.find(click.value.session_id)
         if run is None:
             return None, "This button belongs to an incident this bot is not following (unknown or finished)."
         try:  # just after a restart, judge the click against the whole history, not half of it
@@ -147,7 +147,7 @@ class Decisions:
         """Interrupt the agent: user.interrupt, pending cards cancelled, who stopped it recorded."""
         if not await self.approvers.allows(click.user_id):
             return f"Only approvers can stop the agent ({self.approvers.describe()}). Nothing was sent."
-        run = self.manager.find(click.value.session_id)
+        run = self.registry.find(click.value.session_id)
         if run is None or click.channel != run.thread.channel or click.message_ts != run.thread.ts:
             return "This Stop button does not belong to an incident this bot is following. Nothing was sent."
         async with run.decision_lock:

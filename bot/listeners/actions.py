@@ -13,7 +13,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from blocks.ids import ActionId, CallbackId, InvalidButtonValue, decode_button_value
 from blocks.modals import read_reason_modal, reason_modal
 from bot.decisions import Click, Decisions
-from bot.incidents import IncidentManager
+from bot.incidents.registry import IncidentRegistry
+from bot.incidents.tasks import BackgroundTasks
 
 __all__ = ["register"]
 
@@ -57,7 +58,7 @@ async def _decide(decisions: Decisions, action: ActionId, click: Click, reason: 
     return None
 
 
-def register(app: AsyncApp, manager: IncidentManager, decisions: Decisions) -> None:
+def register(app: AsyncApp, registry: IncidentRegistry, tasks: BackgroundTasks, decisions: Decisions) -> None:
     """Listen for the decision buttons and the reason modals."""
 
     def on_button(action: ActionId):
@@ -78,13 +79,13 @@ def register(app: AsyncApp, manager: IncidentManager, decisions: Decisions) -> N
             if action in (ActionId.REJECT, ActionId.DENY) and await decisions.approvers.allows(click.user_id):
                 if await _open_reason(client, body, click, action):
                     return  # the decision comes with the modal's submission
-            manager.spawn(_finish(client, action, click, where), name=f"click:{action}")
+            tasks.spawn(_finish(client, action, click, where), name=f"click:{action}")
 
         return handler
 
     async def _open_reason(client: AsyncWebClient, body: dict[str, Any], click: Click, action: ActionId) -> bool:
         callback = CallbackId.REJECT_REASON if action is ActionId.REJECT else CallbackId.DENY_REASON
-        run = manager.find(click.value.session_id)
+        run = registry.find(click.value.session_id)
         subject = f"Incident: {run.state.title}" if run else "This incident"
         if click.value.pr_number is not None:
             subject += f"\nPR #{click.value.pr_number}"
@@ -117,7 +118,7 @@ def register(app: AsyncApp, manager: IncidentManager, decisions: Decisions) -> N
                 return
             click = Click(user, value, str(meta.get("channel") or ""), str(meta.get("message_ts") or ""), meta.get("thread_ts"))
             where = {"channel": click.channel, "user": user, "thread_ts": click.thread_ts}
-            manager.spawn(_finish(client, action, click, where, reason), name=f"reason:{action}")
+            tasks.spawn(_finish(client, action, click, where, reason), name=f"reason:{action}")
 
         return handler
 

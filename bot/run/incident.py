@@ -12,6 +12,7 @@ from anthropic import APIError, AsyncAnthropic
 from bot.agents.sending import send_once
 from bot.audit import AuditLog, AuditRecord
 from bot.agents.tools import IncidentTools, ToolAnswer
+from bot.metadata import RootRecord
 from bot.run.deadlines import ApprovalPolicy, watch_approval
 from bot.run.follower import follow_session
 from bot.run.publisher import ThreadPublisher
@@ -47,6 +48,8 @@ class IncidentRun:
         publisher: ThreadPublisher,
         console_url: str = "",
         approval_policy: ApprovalPolicy | None = None,
+        root_record: RootRecord | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self.client = client
         self.state = state
@@ -56,9 +59,9 @@ class IncidentRun:
         self.console_url = console_url
         self.approval_policy = approval_policy or ApprovalPolicy()
         self.decision_lock = asyncio.Lock()  # one decision at a time per incident: the first click wins
-        self.audit: AuditLog | None = None
+        self.audit = audit
         self.permalink: str | None = None
-        self.root_record: dict[str, str] = {}  # title, opener, source and first message, kept on the root message
+        self.root_record = root_record  # title, opener, source and first message, kept on the root message
         self.decided: dict[str, str] = {}  # tool-use id -> who decided, before the echo comes back
         self._seen: set[str] = set()
         self._memo = ThreadMemo()

@@ -52,7 +52,7 @@ async def _world(work_dir: Path, brain: ScriptedBrain, store: str) -> AsyncItera
 async def _store_diff(world: DemoWorld, github: GitHubStandin | None, session_id: str, number: int) -> str:
     """What a merge would bring in: the local branch's diff, or the diff GitHub serves for the PR."""
     if github is None:
-        return await world.bot.manager.prs.current_diff(session_id, number)
+        return await world.bot.prs.current_diff(session_id, number)
     headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/vnd.github.v3.diff"}
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{github.api_url}/repos/acme/infra/pulls/{number}", headers=headers) as resp:
@@ -184,7 +184,7 @@ async def test_diffs_an_approver_cannot_review_in_slack_are_refused_with_a_reaso
             assert kind in answer.text and path in answer.text and "cannot be reviewed in Slack" in answer.text
         assert not run.state.prs
         if github is None:
-            assert not await world.bot.manager.prs.info(run.session_id, 1)
+            assert not await world.bot.prs.info(run.session_id, 1)
         else:
             assert not github.state.pulls
 
@@ -214,7 +214,7 @@ async def test_a_restart_posts_the_whole_diff_and_the_card_once_and_the_decision
         await world.bot.stop()
         world.bot = build_bot(world.settings)  # the state comes back from the session's history alone
         await world.bot.start()
-        resumed = world.bot.manager.find_by_thread(ONCALL, root_ts)
+        resumed = world.bot.incidents.find_by_thread(ONCALL, root_ts)
         await resumed.wait_live(timeout=TIMEOUT)
         await resumed.publisher.flush(timeout=TIMEOUT)
         assert [(m["ts"], m.get("text"), m.get("blocks"), m.get("files")) for m in thread(world, root_ts)] == before
