@@ -37,7 +37,7 @@ class RunFactory:
     prs: PullRequestStore
     audit: AuditLog
 
-    async def start_thread(self, channel: str, root: Message, record: RootRecord) -> ThreadPublisher:
+    async def start_thread(self, channel: str, root: Message, *, record: RootRecord) -> ThreadPublisher:
         """Post a new incident's root message (the record in its metadata); the publisher of its thread."""
         own = await self.identity.get()
         return await ThreadPublisher.start_thread(

@@ -66,7 +66,7 @@ class IncidentOpener:
         opening = first_message(text=text, source=source, opened_by=opened_by, alert=alert)
         record = RootRecord.fit(title=title, opened_by=opened_by or "", source=source, opening=opening,
                                 dedupe_key=dedupe_key)  # fmt: skip
-        publisher = await self.factory.start_thread(self.channel, render_root(state), record)
+        publisher = await self.factory.start_thread(self.channel, render_root(state), record=record)
         thread = SlackThread(channel=self.channel, ts=publisher.thread_ts)
         return await self.start_session(thread, record, started=started)
 

@@ -51,10 +51,12 @@ class Stand:
         """A fresh process's incidents parts (nothing in memory from an earlier one)."""
         s, web, anthropic = self.settings, self.web, self.anthropic
         identity: Once[SlackIdentity] = Once(lambda: learn_identity(web))
-        resources, registry, pacer = SessionResources(anthropic, s), IncidentRegistry(), ChannelPacer(s.slack_posts_per_second)
+        resources, registry = SessionResources(anthropic, s), IncidentRegistry()
+        pacer, prs = ChannelPacer(s.slack_posts_per_second), LocalPullRequests(s.work_dir / "repos")
         factory = RunFactory(settings=s, slack=web, anthropic=anthropic, pacer=pacer, identity=identity,
-                             resources=resources, prs=LocalPullRequests(s.work_dir / "repos"), audit=AuditLog(s.audit_log))
-        opener = IncidentOpener(channel=ONCALL, anthropic=anthropic, resources=resources, factory=factory, registry=registry)
+                             resources=resources, prs=prs, audit=AuditLog(s.audit_log))
+        opener = IncidentOpener(channel=ONCALL, anthropic=anthropic, resources=resources, factory=factory,
+                                registry=registry)
         recovery = Recovery(channel=ONCALL, slack=web, anthropic=anthropic, identity=identity, resources=resources,
                             registry=registry, factory=factory, opener=opener)
         intake = AlertIntake(slack=web, pacer=pacer, registry=registry, opener=opener, limits=OpeningLimits(s))

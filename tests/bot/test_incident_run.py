@@ -23,7 +23,7 @@ async def _new_run(world: Stand, parts: Parts, *, thread: SlackThread | None = N
     state = IncidentState(session_id=session_id, title=RECORD.title, started_at=datetime.now(timezone.utc),
                           opened_by=ALICE, source=RECORD.source)  # fmt: skip
     if thread is None:
-        publisher = await parts.factory.start_thread(ONCALL, render_root(state), RECORD)
+        publisher = await parts.factory.start_thread(ONCALL, render_root(state), record=RECORD)
         thread = SlackThread(ONCALL, publisher.thread_ts)
         agent = await parts.factory.resources.agent()
         meta = SessionMetadata.fit(slack_channel=ONCALL, slack_thread_ts=thread.ts, incident_title=RECORD.title)

@@ -69,7 +69,8 @@ async def test_an_opening_a_crash_interrupted_is_finished_once(tmp_path):
     async with stand(tmp_path) as world:
         parts = world.parts()
         record = RootRecord.fit(title="checkout OOM", opened_by=ALICE, source="slash command", opening="Pods OOM.")
-        posted = await parts.factory.start_thread(ONCALL, Message("Incident: checkout OOM"), record)  # then the bot died
+        # The opener posts the root message, and the bot dies before it creates the session.
+        posted = await parts.factory.start_thread(ONCALL, Message("Incident: checkout OOM"), record=record)
         await parts.close()
 
         later = world.parts()
