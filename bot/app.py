@@ -13,8 +13,6 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncServerErrorRetryHandler, async_default_handlers
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.agents.github_prs import GitHubPullRequests
-from bot.agents.pull_requests import LocalPullRequests, PullRequestStore
 from bot.approvers import Approvers
 from bot.audit import AuditLog
 from bot.decisions import Decisions
@@ -28,12 +26,14 @@ from bot.incidents.resources import Once, SessionResources
 from bot.incidents.tasks import BackgroundTasks
 from bot.listeners import actions, commands, home, messages
 from bot.opening_limits import OpeningLimits
+from bot.prs import pull_request_store
+from bot.prs.base import PullRequestStore
 from bot.run.pacing import ChannelPacer
 from bot.settings import Settings
 from bot.slack_retry import RetryAfterHandler
 from bot.webhooks import WebhookServer
 
-__all__ = ["Bot", "build_bot", "slack_client", "anthropic_client", "pull_request_store"]
+__all__ = ["Bot", "build_bot", "slack_client", "anthropic_client"]
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +50,6 @@ def slack_client(settings: Settings) -> AsyncWebClient:
 def anthropic_client(settings: Settings) -> AsyncAnthropic:
     """The Managed Agents client (ANTHROPIC_BASE_URL points it elsewhere)."""
     return AsyncAnthropic(api_key=settings.anthropic_api_key, base_url=settings.anthropic_base_url)
-
-
-def pull_request_store(settings: Settings) -> PullRequestStore:
-    """GitHub when GITHUB_TOKEN and GITHUB_REPO are set, else a local git repository per incident."""
-    if settings.github_token and settings.github_repo:
-        return GitHubPullRequests(token=settings.github_token, repo=settings.github_repo, api_url=settings.github_api_url)
-    return LocalPullRequests(settings.work_dir / "repos")
 
 
 @dataclass
@@ -117,8 +110,7 @@ class Bot:
             self.webhooks = None
         await self.tasks.close()
         await self.incidents.stop_all()  # the sessions go on in the cloud; a restart picks them up
-        if isinstance(self.prs, GitHubPullRequests):
-            await self.prs.close()
+        await self.prs.aclose()
         if self._http is not None:
             await self._http.close()
             self.slack.session = self._http = None

@@ -11,7 +11,7 @@ from anthropic import APIError
 
 from blocks.ids import ButtonValue
 from bot.agents.sending import send_once
-from bot.agents.tools import ToolAnswer
+from bot.tools.base import ToolAnswer
 from bot.approvers import Approvers
 from bot.incidents.registry import IncidentRegistry
 from bot.run.incident import IncidentRun

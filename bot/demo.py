@@ -248,8 +248,7 @@ async def _report(world: DemoWorld, run: Any, options: DemoOptions) -> int:
     print(f"session {run.session_id if run else '-'}: status {run.state.status.value if run else '-'}")
     print(f"decisions: {', '.join(decisions) or 'none'}; merged PRs: {', '.join(f'#{n}' for n in merged) or 'none'}")
     if run is not None:
-        repo = world.bot.prs.repo_path(run.session_id)
-        print(f"git repository: {repo}")
+        print(world.bot.prs.location(run.session_id))
     if options.decision == "approve":
         return 0 if merged and "approved" in decisions else 1
     if options.decision == "reject":

@@ -32,6 +32,7 @@ def test_the_headless_demo_ends_as_decided(args, merged):
     done = _demo(*args)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert merged in done.stdout
+    assert "\ngit repository: " in done.stdout  # where the PRs are, to look at them after the demo
     assert "not Claude" in done.stdout  # the offline investigator says what it is
     assert "--- the thread in #oncall, as it ends ---" in done.stdout
 

@@ -8,18 +8,18 @@ from anthropic import AsyncAnthropic
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.message import Message
-from bot.agents.pull_requests import PullRequestStore
-from bot.agents.tools import IncidentTools
 from bot.audit import AuditLog
 from bot.identity import SlackIdentity
 from bot.incidents.resources import Once, SessionResources
 from bot.metadata import RootRecord
+from bot.prs.base import PullRequestStore
 from bot.run.deadlines import ApprovalPolicy
 from bot.run.incident import IncidentRun, SlackThread
 from bot.run.pacing import ChannelPacer
 from bot.run.publisher import ThreadPublisher
 from bot.run.state import IncidentState
 from bot.settings import Settings
+from bot.tools.answers import IncidentTools
 
 __all__ = ["RunFactory"]
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
-from bot.agents.tools import ToolAnswer
+from bot.tools.base import ToolAnswer
 
 if TYPE_CHECKING:
     from bot.run.incident import IncidentRun

@@ -11,7 +11,8 @@ from anthropic import APIError, AsyncAnthropic
 
 from bot.agents.sending import send_once
 from bot.audit import AuditLog, AuditRecord
-from bot.agents.tools import IncidentTools, ToolAnswer
+from bot.tools.answers import IncidentTools
+from bot.tools.base import ToolAnswer
 from bot.metadata import RootRecord
 from bot.run.deadlines import ApprovalPolicy, watch_approval
 from bot.run.follower import follow_session

@@ -11,7 +11,6 @@ from typing import Any
 from anthropic import AsyncAnthropic
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.agents.pull_requests import LocalPullRequests
 from bot.app import slack_client
 from bot.audit import AuditLog
 from bot.identity import SlackIdentity, learn_identity
@@ -23,6 +22,7 @@ from bot.incidents.registry import IncidentRegistry
 from bot.incidents.resources import Once, SessionResources
 from bot.metadata import MessageMetadata
 from bot.opening_limits import OpeningLimits
+from bot.prs.local import LocalPullRequests
 from bot.run.pacing import ChannelPacer
 from bot.settings import REPO_ROOT, Settings
 from standins.managed_agents import ManagedAgentsStandin

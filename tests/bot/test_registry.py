@@ -11,15 +11,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.views import IncidentStatus
 from bot.agents.evidence import Evidence
-from bot.agents.pull_requests import LocalPullRequests
-from bot.agents.tools import IncidentTools
 from bot.identity import SlackIdentity
 from bot.incidents.registry import IncidentRegistry
 from bot.metadata import RootRecord
+from bot.prs.local import LocalPullRequests
 from bot.run.incident import IncidentRun, SlackThread
 from bot.run.pacing import ChannelPacer
 from bot.run.publisher import ThreadPublisher
 from bot.run.state import IncidentState
+from bot.tools.answers import IncidentTools
 
 NOWHERE = "http://127.0.0.1:9/"  # the registry never makes a call: nothing listens there
 

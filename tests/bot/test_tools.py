@@ -9,8 +9,8 @@ from functools import reduce as fold
 import pytest
 
 from bot.agents.evidence import load_evidence
-from bot.agents.pull_requests import LocalPullRequests
-from bot.agents.tools import IncidentTools
+from bot.prs.local import LocalPullRequests
+from bot.tools.answers import IncidentTools
 from bot.run.reducer import reduce
 from bot.run.state import IncidentState
 from bot.settings import REPO_ROOT
@@ -21,9 +21,14 @@ OOM = REPO_ROOT / "fixtures" / "checkout-oom"
 
 
 @pytest.fixture
-async def tools(tmp_path):
+def repos(tmp_path) -> LocalPullRequests:
+    return LocalPullRequests(tmp_path / "repos")
+
+
+@pytest.fixture
+async def tools(tmp_path, repos):
     evidence = await load_evidence(OOM, work_dir=tmp_path)
-    return IncidentTools(evidence=evidence, prs=LocalPullRequests(tmp_path / "repos"), session_id="sesn_t")
+    return IncidentTools(evidence=evidence, prs=repos, session_id="sesn_t")
 
 
 def _state(*events) -> IncidentState:
@@ -58,7 +63,7 @@ async def test_data_tools_answer_from_the_incident_folder(tools):
     assert json.loads(answer.text)["deploys"] == json.loads((OOM / "deploys.json").read_text())
 
 
-async def test_merge_is_refused_without_a_human_approval_and_allowed_after(tools):
+async def test_merge_is_refused_without_a_human_approval_and_allowed_after(tools, repos):
     pr_call = ev.custom("open_pull_request", title="Raise checkout memory to 512Mi", body="Per runbooks/oom.md", diff=_memory_diff())
     answer, state = await _answer(tools, pr_call, _state())
     opened = json.loads(answer.text)
@@ -83,11 +88,11 @@ async def test_merge_is_refused_without_a_human_approval_and_allowed_after(tools
     state = reduce(reduce(state, ask2), ev.custom_result(ask2, approved))
     merged, state = await _answer(tools, ev.custom("merge_pull_request", pr_number=1), state)
     assert not merged.is_error and json.loads(merged.text)["merged"] is True
-    repo = tools.prs.repo_path("sesn_t")
+    repo = repos.repo_path("sesn_t")
     assert "512Mi" in (repo / "k8s/checkout/deployment.yaml").read_text()
 
 
-async def test_a_pr_changed_after_approval_is_not_merged(tools):
+async def test_a_pr_changed_after_approval_is_not_merged(tools, repos):
     pr_call = ev.custom("open_pull_request", title="t", body="b", diff=_memory_diff())
     answer, state = await _answer(tools, pr_call, _state())
     state = reduce(state, ev.custom_result(pr_call, answer.text))
@@ -95,11 +100,11 @@ async def test_a_pr_changed_after_approval_is_not_merged(tools):
     ask = ev.custom("request_approval", summary="s")
     state = reduce(reduce(state, ask), ev.custom_result(ask, {"decision": "approved", "approver": "U1", "pr_number": 1, "diff_sha256": sha}))
     # Someone pushes another commit to the PR branch after the approval.
-    repo = tools.prs.repo_path("sesn_t")
-    await tools.prs._git(repo, "checkout", "-q", "pr/1")
+    repo = repos.repo_path("sesn_t")
+    await repos._git(repo, "checkout", "-q", "pr/1")
     (repo / "k8s/checkout/deployment.yaml").write_text((repo / "k8s/checkout/deployment.yaml").read_text() + "# sneaky\n")
-    await tools.prs._git(repo, "commit", "-qam", "sneaky change")
-    await tools.prs._git(repo, "checkout", "-q", "main")
+    await repos._git(repo, "commit", "-qam", "sneaky change")
+    await repos._git(repo, "checkout", "-q", "main")
     refused, _ = await _answer(tools, ev.custom("merge_pull_request", pr_number=1), state)
     assert refused.is_error and "changed since it was approved" in refused.text
     assert not await tools.prs.is_merged("sesn_t", 1)
@@ -118,17 +123,17 @@ async def test_reopening_the_same_tool_call_finds_the_same_pr(tools):
     assert json.loads(first.text)["pr_number"] == json.loads(again.text)["pr_number"] == 1
 
 
-async def test_a_pr_half_opened_when_the_bot_was_killed_opens_cleanly_after_a_restart(tools):
+async def test_a_pr_half_opened_when_the_bot_was_killed_opens_cleanly_after_a_restart(tools, repos):
     # SIGKILL between `git apply --index` and `git commit` leaves the diff staged on the work branch.
     pr_call = ev.custom("open_pull_request", title="t", body="b", diff=_memory_diff())
-    repo = await tools.prs.ensure_repo("sesn_t", tools.evidence.repo_dir)
-    await tools.prs._git(repo, "checkout", "-q", "-B", "_work", "main")
-    await tools.prs._git(repo, "apply", "--index", "-", stdin=_memory_diff().encode())
+    repo = await repos.ensure_repo("sesn_t", tools.evidence.repo_dir)
+    await repos._git(repo, "checkout", "-q", "-B", "_work", "main")
+    await repos._git(repo, "apply", "--index", "-", stdin=_memory_diff().encode())
     (repo / "k8s/checkout/leftover.yaml").write_text("half-written\n")
-    await tools.prs._git(repo, "add", "k8s/checkout/leftover.yaml")
+    await repos._git(repo, "add", "k8s/checkout/leftover.yaml")
 
     answer, _ = await _answer(tools, pr_call, _state())
     assert not answer.is_error, answer.text
     assert json.loads(answer.text)["pr_number"] == 1
-    shown = await tools.prs.current_diff("sesn_t", 1)
+    shown = await repos.current_diff("sesn_t", 1)
     assert "memory: 512Mi" in shown and "leftover" not in shown

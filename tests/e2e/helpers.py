@@ -7,6 +7,7 @@ from typing import Any
 
 from blocks.ids import ActionId
 from bot.demo import ONCALL, DemoWorld
+from bot.prs.local import LocalPullRequests
 from bot.run.incident import IncidentRun
 
 
@@ -80,3 +81,10 @@ async def reject(world: DemoWorld, user: str, card_ts: str, reason: str = "", *,
     await world.slack.wait_for(lambda s: len(s.views.modals(user)) > before, timeout=timeout)
     modal = world.slack.views.modals(user)[-1]
     await world.slack.submit_view(user, modal["id"], {"reason": {"reason_input": {"type": "plain_text_input", "value": reason}}})
+
+
+def local_prs(world: DemoWorld) -> LocalPullRequests:
+    """The world's PR store where a test reads the git repository itself: local, unless the test gave it a GitHub."""
+    prs = world.bot.prs
+    assert isinstance(prs, LocalPullRequests), prs
+    return prs

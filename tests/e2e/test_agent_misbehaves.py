@@ -12,7 +12,7 @@ from bot.demo import start_world
 from standins.managed_agents.testing import ScriptedBrain
 
 from tests.e2e.conftest import FIXTURES, ONCALL, YOU
-from tests.e2e.helpers import block_text, find_card, open_incident, result_json, sent_events, thread
+from tests.e2e.helpers import block_text, find_card, local_prs, open_incident, result_json, sent_events, thread
 
 TIMEOUT = 60
 
@@ -42,7 +42,7 @@ async def test_a_merge_without_approval_is_refused_in_code(work_dir):
         await run.wait_finished(timeout=TIMEOUT)
         assert answers["merge"].is_error and "not been approved" in answers["merge"].text
         assert not await world.bot.prs.is_merged(run.session_id, 1)
-        assert "512Mi" not in (world.bot.prs.repo_path(run.session_id) / "k8s/checkout/deployment.yaml").read_text()
+        assert "512Mi" not in (local_prs(world).repo_path(run.session_id) / "k8s/checkout/deployment.yaml").read_text()
         assert "I tried to merge without asking." in "\n".join(block_text(m) for m in thread(world, root_ts))
     finally:
         await world.stop()

@@ -12,7 +12,9 @@ from blocks.limits import check_message
 from bot.demo import start_world
 
 from tests.e2e.conftest import BYSTANDER, FIXTURES, ONCALL, YOU
-from tests.e2e.helpers import block_text, buttons, open_incident, reject, result_json, sent_events, thread, wait_for_card
+from tests.e2e.helpers import (
+    block_text, buttons, local_prs, open_incident, reject, result_json, sent_events, thread, wait_for_card,
+)
 
 TIMEOUT = 60
 
@@ -47,7 +49,7 @@ async def test_approved_fix_is_merged_into_the_repository(incident, fixed_file, 
         assert [d["decision"] for d in decisions] == ["approved"] and decisions[0]["approver"] == YOU
         merged = [n for n in run.state.prs if await world.bot.prs.is_merged(run.session_id, n)]
         assert merged == [run.state.latest_pr.number]
-        repo = world.bot.prs.repo_path(run.session_id)
+        repo = local_prs(world).repo_path(run.session_id)
         if fixed_file:
             assert fixed_text in (repo / fixed_file).read_text()
         # The card was updated in place: decision and decider shown, no buttons left.

@@ -20,7 +20,9 @@ from standins.github import GitHubStandin
 from standins.managed_agents.testing import ScriptedBrain
 
 from tests.e2e.conftest import FIXTURES, ONCALL, YOU
-from tests.e2e.helpers import block_text, buttons, find_card, open_incident, result_json, sent_events, thread, wait_for_card
+from tests.e2e.helpers import (
+    block_text, buttons, find_card, local_prs, open_incident, result_json, sent_events, thread, wait_for_card,
+)
 from tests.security.diffs import add_gitlink, git_diff
 
 TIMEOUT = 60
@@ -52,7 +54,7 @@ async def _world(work_dir: Path, brain: ScriptedBrain, store: str) -> AsyncItera
 async def _store_diff(world: DemoWorld, github: GitHubStandin | None, session_id: str, number: int) -> str:
     """What a merge would bring in: the local branch's diff, or the diff GitHub serves for the PR."""
     if github is None:
-        return await world.bot.prs.current_diff(session_id, number)
+        return await local_prs(world).current_diff(session_id, number)
     headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/vnd.github.v3.diff"}
     async with aiohttp.ClientSession() as http:
         async with http.get(f"{github.api_url}/repos/acme/infra/pulls/{number}", headers=headers) as resp:

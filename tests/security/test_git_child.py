@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.agents.github_prs import GitHubPullRequests
-from bot.agents.pull_requests import GitError, LocalPullRequests, run_git
+from bot.prs.base import GitError
+from bot.prs.git import run_git
+from bot.prs.github import GitHubPullRequests
+from bot.prs.local import LocalPullRequests
 
 from standins.github import GitHubStandin
 
@@ -101,5 +103,5 @@ async def test_the_github_store_refuses_the_same_diffs_and_creates_nothing(tmp_p
         assert not [r for r in github.requests if r.method != "GET"] and list(await github.branches()) == ["main"]
         assert not list((tmp_path / "outside").iterdir())
     finally:
-        await prs.close()
+        await prs.aclose()
         await github.stop()

@@ -9,8 +9,8 @@ from functools import reduce as fold
 import pytest
 
 from bot.agents.evidence import load_evidence
-from bot.agents.pull_requests import LocalPullRequests
-from bot.agents.tools import IncidentTools
+from bot.prs.local import LocalPullRequests
+from bot.tools.answers import IncidentTools
 from bot.run.reducer import reduce
 from bot.run.renderer import render_root, render_thread
 from bot.run.state import IncidentState

@@ -7,8 +7,9 @@ import subprocess
 
 import pytest
 
-from bot.agents.pull_requests import GitError, LocalPullRequests
-from tests.bot.test_github_prs import DEPLOYMENT, OOM, _approved_pr, _memory_diff, _merge, _open, github, prs, tools
+from bot.prs.base import GitError
+from bot.prs.local import LocalPullRequests
+from tests.bot.prs.test_github import DEPLOYMENT, OOM, _approved_pr, _memory_diff, _merge, _open, github, prs, tools
 
 __all__ = ["github", "prs", "tools"]  # the GitHub stand-in fixtures this module shares
 

@@ -8,7 +8,7 @@ from functools import reduce as fold
 
 import pytest
 
-from bot.agents.pull_requests import diff_sha256
+from bot.prs.base import diff_sha256
 from bot.alerts import parse_alert_message
 from bot.run.reducer import reduce
 from bot.run.renderer import render_root, render_thread

@@ -11,9 +11,9 @@ import aiohttp
 import pytest
 
 from bot.agents.evidence import load_evidence
-from bot.agents.github_prs import GitHubPullRequests, GitHubRepository
-from bot.agents.pull_requests import GitError
-from bot.agents.tools import IncidentTools
+from bot.prs.base import GitError
+from bot.prs.github import GitHubPullRequests, GitHubRepository
+from bot.tools.answers import IncidentTools
 from bot.run.reducer import reduce
 from bot.run.state import IncidentState
 from bot.settings import REPO_ROOT
@@ -50,9 +50,8 @@ async def github():
 
 @pytest.fixture
 async def prs(github):
-    store = GitHubPullRequests(token=TOKEN, repo="acme/infra", api_url=github.api_url)
-    yield store
-    await store.close()
+    async with GitHubPullRequests(token=TOKEN, repo="acme/infra", api_url=github.api_url) as store:
+        yield store
 
 
 async def _open(prs, tool_use_id: str = "toolu_01", diff: str | None = None):
@@ -61,7 +60,9 @@ async def _open(prs, tool_use_id: str = "toolu_01", diff: str | None = None):
 
 
 async def test_ensure_repo_checks_the_repository_and_sends_githubs_headers(github, prs):
+    assert prs.location("sesn_t") == "GitHub: acme/infra"
     repo = await prs.ensure_repo("sesn_t", OOM / "repo")
+    assert prs.location("sesn_t") == "GitHub: https://github.invalid/acme/infra"  # what the demo prints
     assert repo == GitHubRepository(full_name="acme/infra", default_branch="main",
                                     html_url="https://github.invalid/acme/infra", can_push=True)
     sent = github.requests[-1]
@@ -156,12 +157,9 @@ async def test_a_crash_between_branch_and_pr_is_resumed_by_the_same_tool_call(gi
 
 async def test_a_wrong_token_is_an_error_that_does_not_show_the_token(github):
     wrong = "ghp_wrong_token_value"
-    store = GitHubPullRequests(token=wrong, repo="acme/infra", api_url=github.api_url)
-    try:
+    async with GitHubPullRequests(token=wrong, repo="acme/infra", api_url=github.api_url) as store:
         with pytest.raises(GitError) as caught:
             await store.ensure_repo("sesn_t", OOM / "repo")
-    finally:
-        await store.close()
     assert str(caught.value) == "GitHub 401: Bad credentials" and wrong not in str(caught.value)
 
 
@@ -244,5 +242,5 @@ async def test_an_executable_file_keeps_its_mode(tmp_path):
         assert (await standin.state.git.text("ls-tree", "main", "scripts/restart.sh")).startswith("100755 blob")
         assert (await standin.file_at("main", "scripts/restart.sh")).endswith("echo done\n")
     finally:
-        await store.close()
+        await store.aclose()
         await standin.stop()

@@ -7,7 +7,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from bot.agents.pull_requests import run_git
+from bot.prs.git import run_git
 from bot.secrets import holds_secret
 
 __all__ = ["DiffReview", "MAX_DIFF_CHARS", "MAX_NOTES", "refusal_text", "review_diff"]

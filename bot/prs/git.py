@@ -11,13 +11,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from bot.prs.base import GitError
 from bot.settings import child_path
 
-__all__ = ["GitError", "git_environment", "run_git"]
-
-
-class GitError(RuntimeError):
-    """A git command failed; the message is what git said (shown to the agent as an error result)."""
+__all__ = ["git_environment", "run_git"]
 
 
 # On every call. With no global or system config, git's only configuration is this and the repository's own

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.agents.diff_review import MAX_DIFF_CHARS, review_diff
 from bot.agents.evidence import load_evidence
-from bot.agents.pull_requests import GitError, LocalPullRequests
-from bot.agents.tools import IncidentTools
+from bot.prs.base import GitError
+from bot.prs.local import LocalPullRequests
+from bot.prs.review import MAX_DIFF_CHARS, review_diff
+from bot.tools.answers import IncidentTools
 from bot.run.reducer import reduce
 from bot.run.state import IncidentState
 

@@ -3,49 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-from bot.agents.git import GitError, run_git
+from bot.prs.base import (
+    GitError, PullRequestInfo, PullRequestStore, commit_message, diff_sha256, tool_use_trailer,
+)
+from bot.prs.git import run_git
 
-__all__ = ["GitError", "LocalPullRequests", "PullRequestInfo", "PullRequestStore", "diff_sha256", "run_git"]
-
-_TRAILER = "Tool-Use-Id"
-
-
-@dataclass(frozen=True, slots=True)
-class PullRequestInfo:
-    number: int
-    title: str
-    branch: str
-    url: str
-    diff_sha256: str
-    merged: bool
-    head_sha: str  # the commit whose diff diff_sha256 is: merge() lands exactly this one
-    diff: str = ""  # the text diff_sha256 is the hash of: what a merge brings in, as the store shows it
+__all__ = ["LocalPullRequests"]
 
 
-class PullRequestStore(Protocol):
-    """Where PRs live: a local git repository (default) or GitHub. Errors raise GitError with a readable message."""
-
-    async def ensure_repo(self, session_id: str, source: Path) -> object: ...
-    async def open(self, session_id: str, *, title: str, body: str, diff: str, tool_use_id: str) -> PullRequestInfo: ...
-    async def info(self, session_id: str, number: int) -> PullRequestInfo | None: ...
-    async def merge(self, session_id: str, number: int, *, head_sha: str) -> str: ...
-    async def is_merged(self, session_id: str, number: int) -> bool: ...
-
-
-def diff_sha256(diff: str) -> str:
-    """The fingerprint an approval is bound to."""
-    return hashlib.sha256(diff.encode()).hexdigest()
-
-
-class LocalPullRequests:
+class LocalPullRequests(PullRequestStore):
     """One git repository per incident under `root`, seeded from the incident's infra files."""
 
     def __init__(self, root: Path) -> None:
@@ -56,6 +27,10 @@ class LocalPullRequests:
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", session_id)
         # never "", "." or "..", nor a hidden name like the half-made ".init-" folders
         return self.root / (name if name[:1].isalnum() or name[:1] == "_" else "_" + name)
+
+    def location(self, session_id: str) -> str:
+        """The incident's repository folder, for a person to read."""
+        return f"git repository: {self.repo_path(session_id)}"
 
     def _lock(self, session_id: str) -> asyncio.Lock:
         return self._locks.setdefault(session_id, asyncio.Lock())
@@ -89,7 +64,7 @@ class LocalPullRequests:
     async def _find_by_tool_use(self, repo: Path, tool_use_id: str) -> int | None:
         for number in await self._branches(repo):
             msg = await self._git(repo, "log", "-1", "--format=%B", f"pr/{number}")
-            if f"{_TRAILER}: {tool_use_id}" in msg:
+            if tool_use_trailer(tool_use_id) in msg:
                 return number
         return None
 
@@ -111,7 +86,7 @@ class LocalPullRequests:
             try:
                 patch = diff if diff.endswith("\n") else diff + "\n"
                 await self._git(repo, "apply", "--index", "--whitespace=nowarn", "-", stdin=patch.encode())
-                message = f"{title}\n\n{body}\n\n{_TRAILER}: {tool_use_id}\n"
+                message = commit_message(title=title, body=body, tool_use_id=tool_use_id)
                 await self._git(repo, "commit", "-q", "-m", message)
                 await self._git(repo, "branch", "-q", branch, "_work")
             finally:

@@ -17,13 +17,13 @@ from urllib.parse import quote
 
 import aiohttp
 
-from bot.agents.pull_requests import GitError, PullRequestInfo, diff_sha256, run_git
+from bot.prs.base import GitError, PullRequestInfo, PullRequestStore, commit_message, diff_sha256
+from bot.prs.git import run_git
 
 __all__ = ["GitHubPullRequests", "GitHubRepository"]
 
 _JSON = "application/vnd.github+json"
 _DIFF = "application/vnd.github.v3.diff"
-_TRAILER = "Tool-Use-Id"
 _BRANCH_PREFIX = "incident-bot/"
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
@@ -42,7 +42,7 @@ class _Change(NamedTuple):
     content: bytes | None  # None: the file is deleted
 
 
-class GitHubPullRequests:
+class GitHubPullRequests(PullRequestStore):
     """PullRequestStore over GitHub's REST API; one repository, PR branches named incident-bot/<tool_use_id>."""
 
     def __init__(self, *, token: str, repo: str, api_url: str = "https://api.github.com",
@@ -59,7 +59,7 @@ class GitHubPullRequests:
         self._repository: GitHubRepository | None = None
         self._locks: dict[str, asyncio.Lock] = {}
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """Close the HTTP session if this object made it."""
         if self._own_session and self._session is not None:
             await self._session.close()
@@ -108,6 +108,10 @@ class GitHubPullRequests:
         """GitHub's own answer: 204 merged, 404 not."""
         return await self._call("GET", f"/pulls/{number}/merge", missing_ok=True) is not None
 
+    def location(self, session_id: str) -> str:
+        """The repository's page (its name until ensure_repo has read it); one repository serves every incident."""
+        return f"GitHub: {self._repository.html_url if self._repository else self.repo}"
+
     # -- opening a PR --------------------------------------------------------------------------------
     async def _find_pull(self, branch: str) -> int | None:
         owner = self.repo.split("/")[0]
@@ -120,7 +124,7 @@ class GitHubPullRequests:
             base = await self._ref(base_branch)
             if base is None:
                 raise GitError(f"GitHub: the default branch {base_branch!r} has no commits")
-            message = "\n\n".join(p for p in (title, body, f"{_TRAILER}: {tool_use_id}") if p.strip()) + "\n"
+            message = commit_message(title=title, body=body, tool_use_id=tool_use_id)
             head = await self._commit_diff(base, diff, message)
             await self._call("POST", "/git/refs", body={"ref": f"refs/heads/{branch}", "sha": head})
         new = {"title": title, "head": branch, "base": base_branch, "body": body}

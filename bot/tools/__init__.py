@@ -1,0 +1,1 @@
+"""The custom tools the bot answers itself (answers.IncidentTools dispatches a call to its handler by name)."""
