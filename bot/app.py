@@ -16,10 +16,20 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.approvals.approvers import Approvers
 from bot.approvals.gate import ApprovalGate
 from bot.approvals.router import ClickRouter
-from bot.incidents import IncidentManager
-from bot.intake import open_from_alert
-from bot.recovery import resume_all, wake
+from bot.audit import AuditLog
+from bot.identity import SlackIdentity, learn_identity
+from bot.incidents.factory import RunFactory
+from bot.incidents.intake import AlertIntake
+from bot.incidents.opener import IncidentOpener
+from bot.incidents.recovery import Recovery
+from bot.incidents.registry import IncidentRegistry
+from bot.incidents.resources import Once, SessionResources
+from bot.incidents.tasks import BackgroundTasks
 from bot.listeners import actions, commands, home, messages
+from bot.opening_limits import OpeningLimits
+from bot.prs import pull_request_store
+from bot.prs.base import PullRequestStore
+from bot.run.pacing import ChannelPacer
 from bot.settings import Settings
 from bot.slack_retry import RetryAfterHandler
 from bot.webhooks import WebhookServer
@@ -51,7 +61,13 @@ class Bot:
     app: AsyncApp
     slack: AsyncWebClient
     anthropic: AsyncAnthropic
-    manager: IncidentManager
+    incidents: IncidentRegistry
+    identity: Once[SlackIdentity]
+    resources: SessionResources
+    recovery: Recovery
+    intake: AlertIntake
+    tasks: BackgroundTasks
+    prs: PullRequestStore
     clicks: ClickRouter
     handler: AsyncSocketModeHandler | None = field(default=None)
     webhooks: WebhookServer | None = field(default=None)
@@ -64,19 +80,19 @@ class Bot:
             # slack_sdk opens a new HTTP session (and connection) per call without one; the benchmark showed
             # that cost in every post and update under load.
             self._http = self.slack.session = aiohttp.ClientSession()
-        identity = await self.manager.identity()  # a bad bot token fails here, not at the first incident
+        identity = await self.identity.get()  # a bad bot token fails here, not at the first incident
         log.info("Slack bot user %s (bot %s) in team %s", identity.user_id, identity.bot_id, identity.team_id)
-        await self.manager.provisioned()
+        await self.resources.agent()
         if resume:
-            resumed = await resume_all(self.manager)
+            resumed = await self.recovery.resume_all()
             if resumed:
                 log.info("resumed %d incident(s)", len(resumed))
         if self.settings.webhook_port is not None:
-            manager = self.manager
+            tasks, intake, recovery = self.tasks, self.intake, self.recovery
             self.webhooks = WebhookServer(
                 self.settings,
-                on_alert=lambda alert: _spawned(manager, open_from_alert(manager, alert, channel=None, ts=None, person=None)),
-                on_session_event=lambda sid, kind: _spawned(manager, wake(manager, sid, kind)),
+                on_alert=lambda alert: _spawned(tasks, intake.open_from_alert(alert, channel=None, ts=None, person=None)),
+                on_session_event=lambda sid, kind: _spawned(tasks, recovery.wake(sid, kind)),
                 anthropic=self.anthropic,
             )
             port = self.webhook_port = await self.webhooks.start()
@@ -93,34 +109,51 @@ class Bot:
         if self.webhooks is not None:
             await self.webhooks.stop()
             self.webhooks = None
-        await self.manager.close()
+        await self.tasks.close()
+        await self.incidents.stop_all()  # the sessions go on in the cloud; a restart picks them up
+        await self.prs.aclose()
         if self._http is not None:
             await self._http.close()
             self.slack.session = self._http = None
 
 
-async def _spawned(manager: IncidentManager, coro) -> None:  # type: ignore[no-untyped-def]
-    """Webhook callbacks answer the sender at once; the work runs in a task the manager holds."""
-    manager.spawn(coro, name="webhook")
+async def _spawned(tasks: BackgroundTasks, coro) -> None:  # type: ignore[no-untyped-def]
+    """Webhook callbacks answer the sender at once; the work runs in a task the bot holds."""
+    tasks.spawn(coro, name="webhook")
 
 
 def build_bot(
     settings: Settings, *, slack: AsyncWebClient | None = None, anthropic: AsyncAnthropic | None = None
 ) -> Bot:
-    """Wire the Bolt app and its listeners from settings."""
+    """Wire the Bolt app, the incidents' parts and the listeners from settings."""
     slack = slack or slack_client(settings)
     anthropic = anthropic or anthropic_client(settings)
     app = AsyncApp(client=slack, request_verification_enabled=False, ignoring_self_events_enabled=True)
-    manager = IncidentManager(settings=settings, slack=slack, anthropic=anthropic)
+    pacer = ChannelPacer(settings.slack_posts_per_second)
+    identity: Once[SlackIdentity] = Once(lambda: learn_identity(slack))
+    resources = SessionResources(anthropic, settings)
+    registry, tasks, audit = IncidentRegistry(), BackgroundTasks(), AuditLog(settings.audit_log)
+    prs = pull_request_store(settings)
+    factory = RunFactory(settings=settings, slack=slack, anthropic=anthropic, pacer=pacer, identity=identity,
+                         resources=resources, prs=prs, audit=audit)  # fmt: skip
+    opener = IncidentOpener(channel=settings.oncall_channel, anthropic=anthropic, resources=resources, factory=factory,
+                            registry=registry)  # fmt: skip
+    recovery = Recovery(channel=settings.oncall_channel, slack=slack, anthropic=anthropic, identity=identity,
+                        resources=resources, registry=registry, factory=factory, opener=opener)  # fmt: skip
+    limits = OpeningLimits(settings)  # counts new incidents only; resuming one after a restart is free
+    intake = AlertIntake(slack=slack, pacer=pacer, registry=registry, opener=opener, limits=limits)
     approvers = Approvers(slack, users=settings.approver_users, groups=settings.approver_groups)
 
     def gate_of(session_id: str) -> ApprovalGate | None:
-        run = manager.find(session_id)
+        run = registry.find(session_id)
         return run.gate if run is not None else None
 
     clicks = ClickRouter(approvers, gate_of)
-    commands.register(app, manager)
-    actions.register(app, manager, clicks)
-    messages.register(app, manager)
-    home.register(app, manager, approvers)
-    return Bot(settings, app, slack, anthropic, manager, clicks)
+    commands.register(app, opener, tasks, limits, oncall_channel=settings.oncall_channel)
+    actions.register(app, registry, tasks, clicks)
+    messages.register(app, registry, tasks, intake, alert_channels=settings.alert_channels)
+    home.register(app, registry, audit, approvers)
+    return Bot(
+        settings, app, slack, anthropic, incidents=registry, identity=identity, resources=resources, recovery=recovery,
+        intake=intake, tasks=tasks, prs=prs, clicks=clicks,
+    )  # fmt: skip

@@ -167,7 +167,7 @@ async def _run_headless(world: DemoWorld, options: DemoOptions) -> int:
     decided = False
     while True:
         if run is None:
-            run = next(iter(world.bot.manager.runs.values()), None)
+            run = next(iter(world.bot.incidents.runs.values()), None)
         snap = thread_snapshot(slack, ONCALL, root_ts)
         card = pending_card(slack, ONCALL, root_ts)
         if card is not None and not decided:
@@ -242,13 +242,13 @@ async def _post_sample_alert(world: DemoWorld, source: str) -> None:
 
 
 async def _report(world: DemoWorld, run: Any, options: DemoOptions) -> int:
-    merged = [n for n in run.state.prs if await world.bot.manager.prs.is_merged(run.session_id, n)] if run else []
+    merged = [n for n in run.state.prs if await world.bot.prs.is_merged(run.session_id, n)] if run else []
     decisions = [a.decision.outcome for a in run.state.approvals.values() if a.decision] if run else []
     print("\n--- outcome ---")
     print(f"session {run.session_id if run else '-'}: status {run.state.status.value if run else '-'}")
     print(f"decisions: {', '.join(decisions) or 'none'}; merged PRs: {', '.join(f'#{n}' for n in merged) or 'none'}")
     if run is not None:
-        print(world.bot.manager.prs.location(run.session_id))
+        print(world.bot.prs.location(run.session_id))
     if options.decision == "approve":
         return 0 if merged and "approved" in decisions else 1
     if options.decision == "reject":

@@ -129,7 +129,7 @@ async def run_live(world: DemoWorld, options: DemoOptions, *, opening: Callable[
                 await prompt.offer(terminal=terminal)
                 while (line := lines.pop()) is not None:
                     await prompt.answer(line)
-                run = next(iter(world.bot.manager.runs.values()), None)
+                run = next(iter(world.bot.incidents.runs.values()), None)
                 if run is not None and run.state.finished and not reported:
                     await run.publisher.flush(timeout=30)
                     printer.show()

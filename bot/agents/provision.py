@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -100,7 +101,7 @@ async def upload_evidence(
             existing[meta.filename] = meta.id
     resources = []
     for rel, path in sorted(evidence.files.items()):
-        data = path.read_bytes()
+        data = await asyncio.to_thread(path.read_bytes)
         name = f"{hashlib.sha256(data).hexdigest()[:24]}-{rel.replace('/', '__')}"
         file_id = existing.get(name)
         if file_id is None:

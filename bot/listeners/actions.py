@@ -15,7 +15,8 @@ from blocks.ids import ActionId, CallbackId, InvalidButtonValue, decode_button_v
 from blocks.modals import read_reason_modal, reason_modal
 from bot.approvals.clicks import Click
 from bot.approvals.router import ClickRouter
-from bot.incidents import IncidentManager
+from bot.incidents.registry import IncidentRegistry
+from bot.incidents.tasks import BackgroundTasks
 
 __all__ = ["register"]
 
@@ -53,7 +54,7 @@ async def _decide(clicks: ClickRouter, click: Click) -> str | None:
         return f"Your decision could not be delivered to the agent ({type(exc).__name__}); try again."
 
 
-def register(app: AsyncApp, manager: IncidentManager, clicks: ClickRouter) -> None:
+def register(app: AsyncApp, registry: IncidentRegistry, tasks: BackgroundTasks, clicks: ClickRouter) -> None:
     """Listen for the decision buttons and the reason modals."""
 
     def on_button(action: ActionId):
@@ -74,13 +75,13 @@ def register(app: AsyncApp, manager: IncidentManager, clicks: ClickRouter) -> No
             if action in (ActionId.REJECT, ActionId.DENY) and await clicks.approvers.allows(click.user_id):
                 if await _open_reason(client, body, click, action):
                     return  # the decision comes with the modal's submission
-            manager.spawn(_finish(client, click, where), name=f"click:{action}")
+            tasks.spawn(_finish(client, click, where), name=f"click:{action}")
 
         return handler
 
     async def _open_reason(client: AsyncWebClient, body: dict[str, Any], click: Click, action: ActionId) -> bool:
         callback = CallbackId.REJECT_REASON if action is ActionId.REJECT else CallbackId.DENY_REASON
-        run = manager.find(click.value.session_id)
+        run = registry.find(click.value.session_id)
         subject = f"Incident: {run.state.title}" if run else "This incident"
         if click.value.pr_number is not None:
             subject += f"\nPR #{click.value.pr_number}"
@@ -114,7 +115,7 @@ def register(app: AsyncApp, manager: IncidentManager, clicks: ClickRouter) -> No
             click = Click(user, action, value, str(meta.get("channel") or ""), str(meta.get("message_ts") or ""),
                           meta.get("thread_ts"), reason)  # fmt: skip
             where = {"channel": click.channel, "user": user, "thread_ts": click.thread_ts}
-            manager.spawn(_finish(client, click, where), name=f"reason:{action}")
+            tasks.spawn(_finish(client, click, where), name=f"reason:{action}")
 
         return handler
 

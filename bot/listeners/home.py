@@ -11,7 +11,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.home import AuditLine, HomeIncident, home_view
 from bot.approvals.approvers import Approvers
-from bot.incidents import IncidentManager
+from bot.audit import AuditLog
+from bot.incidents.permalinks import permalink
+from bot.incidents.registry import IncidentRegistry
 from bot.run.state import IncidentState
 
 __all__ = ["register", "build_home"]
@@ -26,18 +28,20 @@ def _waiting(state: IncidentState) -> str:
     return "; ".join(parts)
 
 
-async def build_home(manager: IncidentManager, approvers: Approvers, user_id: str) -> dict:
+async def build_home(
+    client: AsyncWebClient, registry: IncidentRegistry, audit: AuditLog, approvers: Approvers, user_id: str
+) -> dict:
     """The Home view for one user."""
     is_approver = await approvers.allows(user_id)
     incidents = []
-    for run in sorted(manager.runs.values(), key=lambda r: r.state.started_at, reverse=True):
+    for run in sorted(registry.runs.values(), key=lambda r: r.state.started_at, reverse=True):
         if run.state.finished:
             continue
         if not run.permalink:
-            run.permalink = await manager.permalink(run.thread.channel, run.thread.ts)
+            run.permalink = await permalink(client, run.thread.channel, run.thread.ts)
         waiting = _waiting(run.state)
         incidents.append(HomeIncident(run.state.title, run.state.status, run.permalink, waiting if is_approver else ""))
-    records = await manager.audit.last(20)
+    records = await audit.last(20)
     decisions = [
         AuditLine(at=datetime.fromisoformat(r.when), who=r.who, action=r.action, incident=r.incident, pr_number=r.pr_number)
         for r in records
@@ -45,7 +49,7 @@ async def build_home(manager: IncidentManager, approvers: Approvers, user_id: st
     return home_view(incidents=incidents, decisions=decisions, viewer_is_approver=is_approver)
 
 
-def register(app: AsyncApp, manager: IncidentManager, approvers: Approvers) -> None:
+def register(app: AsyncApp, registry: IncidentRegistry, audit: AuditLog, approvers: Approvers) -> None:
     """Publish the Home tab whenever someone opens it."""
 
     async def on_home(event: dict, client: AsyncWebClient) -> None:
@@ -53,7 +57,7 @@ def register(app: AsyncApp, manager: IncidentManager, approvers: Approvers) -> N
         if event.get("tab", "home") != "home" or not user:
             return
         try:
-            await client.views_publish(user_id=user, view=await build_home(manager, approvers, user))
+            await client.views_publish(user_id=user, view=await build_home(client, registry, audit, approvers, user))
         except SlackApiError as exc:
             log.warning("could not publish App Home for %s: %s", user, exc.response.get("error"))
 

@@ -13,6 +13,7 @@ from bot.approvals.gate import ApprovalGate
 from bot.audit import AuditLog, AuditRecord
 from bot.tools.answers import IncidentTools
 from bot.tools.base import ToolAnswer
+from bot.metadata import RootRecord
 from bot.run.events import Event, StopRequested, Tick
 from bot.run.follower import SeenEvents, follow_session
 from bot.run.publisher import ThreadPublisher
@@ -49,6 +50,8 @@ class IncidentRun:
         publisher: ThreadPublisher,
         gate: ApprovalGate,
         console_url: str = "",
+        root_record: RootRecord | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self.client = client
         self.state = state
@@ -58,9 +61,9 @@ class IncidentRun:
         self.console_url = console_url
         self.gate = gate  # decides approvals and confirmations, expires them, stops; sends every tool answer
         gate.attach(self)
-        self.audit: AuditLog | None = None
+        self.audit = audit
         self.permalink: str | None = None
-        self.root_record: dict[str, str] = {}  # title, opener, source and first message, kept on the root message
+        self.root_record = root_record  # title, opener, source and first message, kept on the root message
         self._seen = SeenEvents()
         self._memo = ThreadMemo()
         self._live = False

@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,14 +14,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.message import Message
 from bot.identity import SlackIdentity
+from bot.metadata import EVENT_TYPE, ROOT_KEY, MessageMetadata, RootRecord
+from bot.run.pacing import ChannelPacer
 from bot.run.renderer import Rendered
 
-__all__ = ["ChannelPacer", "ThreadPublisher", "METADATA_EVENT_TYPE", "digest"]
+__all__ = ["ThreadPublisher", "digest", "reply"]
 
 log = logging.getLogger(__name__)
-
-METADATA_EVENT_TYPE = "incident_bot"
-ROOT_KEY = "root"
 
 
 def digest(message: Message, file: tuple[str, str] | None = None) -> str:
@@ -31,24 +29,14 @@ def digest(message: Message, file: tuple[str, str] | None = None) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
-class ChannelPacer:
-    """Spaces Slack writes to one channel (Slack allows about one post a second per channel)."""
-
-    def __init__(self, per_second: float) -> None:
-        self._interval = 1.0 / per_second if per_second > 0 else 0.0
-        self._next: dict[str, float] = {}
-        self._lock = asyncio.Lock()
-
-    async def wait(self, channel: str) -> None:
-        """Wait for this channel's next write slot."""
-        if not self._interval:
-            return
-        async with self._lock:
-            now = time.monotonic()
-            slot = max(now, self._next.get(channel, 0.0))
-            self._next[channel] = slot + self._interval
-        if slot > now:
-            await asyncio.sleep(slot - now)
+async def reply(client: AsyncWebClient, pacer: ChannelPacer, *, channel: str, thread_ts: str, text: str) -> None:
+    """A one-off plain reply under a message outside the incident threads (the note under an alert), paced like
+    every other write; a failure is logged, not raised (the incident goes on without it)."""
+    await pacer.wait(channel)
+    try:
+        await client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, unfurl_links=False)
+    except SlackApiError as exc:
+        log.warning("could not reply under %s in %s: %s", thread_ts, channel, exc.response.get("error"))
 
 
 @dataclass(slots=True)
@@ -69,7 +57,7 @@ class ThreadPublisher:
         session_id: str,
         pacer: ChannelPacer,
         own: SlackIdentity,
-        root_extra: dict[str, str] | None = None,
+        root_record: RootRecord | None = None,
     ) -> None:
         self._client = client
         self._own = own  # only messages and files it made count as shown (anyone can post metadata or pr-1.diff)
@@ -77,8 +65,8 @@ class ThreadPublisher:
         self.thread_ts = thread_ts
         self.session_id = session_id
         self._pacer = pacer
-        self.root_payload: dict[str, str] = dict(root_extra or {})
-        self._posted: dict[str, _Posted] = {}
+        self.root_record = root_record  # kept in the root message's metadata; read back by load() when None
+        self._posted: dict[str, _Posted] = {ROOT_KEY: _Posted(thread_ts, "")}  # the root's ts is the thread's
         self._fingerprints: dict[str, tuple[Message, str]] = {}  # key -> last message seen and its digest
         self._desired: tuple[Message | None, Sequence[Rendered]] | None = None
         self._dirty = asyncio.Event()
@@ -86,6 +74,27 @@ class ThreadPublisher:
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self._log = logging.LoggerAdapter(log, {"session": session_id})
+
+    @classmethod
+    async def start_thread(
+        cls,
+        client: AsyncWebClient,
+        *,
+        channel: str,
+        pacer: ChannelPacer,
+        own: SlackIdentity,
+        root: Message,
+        record: RootRecord,
+    ) -> ThreadPublisher:
+        """Post an incident's root message, its record in the metadata, and return the publisher of its thread.
+
+        Posted once, outside the retrying loop (a post retried after a lost answer could leave two roots), with no
+        session and no digest: the run's first publish rewrites it with both."""
+        await pacer.wait(channel)
+        meta = MessageMetadata(key=ROOT_KEY, record=record).dump()
+        resp = await _send(client.chat_postMessage, root, log, channel=channel, metadata=meta)
+        return cls(client, channel=channel, thread_ts=str(resp["ts"]), session_id="", pacer=pacer, own=own,
+                   root_record=record)  # fmt: skip
 
     @property
     def posted_keys(self) -> frozenset[str]:
@@ -105,13 +114,11 @@ class ThreadPublisher:
                 channel=self.channel, ts=self.thread_ts, include_all_metadata=True, limit=200, cursor=cursor
             )
             for msg in resp.get("messages", []):
-                meta = msg.get("metadata") or {}
-                payload = meta.get("event_payload") or {}
-                if meta.get("event_type") == METADATA_EVENT_TYPE and payload.get("key") and self._ours(msg):
-                    found[str(payload["key"])] = _Posted(msg["ts"], str(payload.get("digest", "")))
-                    if payload["key"] == ROOT_KEY and msg["ts"] == self.thread_ts:
-                        extra = {k: str(v) for k, v in payload.items() if k not in ("key", "digest", "session_id")}
-                        self.root_payload = {**extra, **self.root_payload}
+                meta = MessageMetadata.parse(msg)
+                if meta is not None and self._ours(msg):
+                    found[meta.key] = _Posted(msg["ts"], meta.digest)
+                    if meta.key == ROOT_KEY and msg["ts"] == self.thread_ts and self.root_record is None:
+                        self.root_record = meta.record
                 for f in msg.get("files") or []:
                     name = str(f.get("name") or f.get("title") or "")
                     if name.startswith("pr-") and name.endswith(".diff") and self._own.uploaded(f, msg):
@@ -126,7 +133,7 @@ class ThreadPublisher:
         """Whether the bot posted this message carrying our metadata (another app's copy is logged and ignored)."""
         if self._own.wrote(msg):
             return True
-        self._log.warning("ignoring %s metadata on %s, which the bot did not post", METADATA_EVENT_TYPE, msg.get("ts"))
+        self._log.warning("ignoring %s metadata on %s, which the bot did not post", EVENT_TYPE, msg.get("ts"))
         return False
 
     def submit(self, root: Message | None, items: Sequence[Rendered]) -> None:
@@ -181,11 +188,8 @@ class ThreadPublisher:
             await self._show(item.key, item)
 
     def _metadata(self, key: str, fingerprint: str) -> dict:
-        extra = self.root_payload if key == ROOT_KEY else {}
-        return {
-            "event_type": METADATA_EVENT_TYPE,
-            "event_payload": {**extra, "key": key, "digest": fingerprint, "session_id": self.session_id},
-        }
+        record = self.root_record if key == ROOT_KEY else None
+        return MessageMetadata(key=key, digest=fingerprint, session_id=self.session_id, record=record).dump()
 
     def _fingerprint(self, key: str, item: Rendered) -> str:
         # The renderer hands back the same Message object for an unchanged item: hash it once, not on every event.
@@ -213,18 +217,20 @@ class ThreadPublisher:
             return
         meta = self._metadata(key, fingerprint)
         if posted is not None:
-            await self._call_with_fallback(
+            await _send(
                 self._client.chat_update,
                 item.message,
+                self._log,
                 channel=self.channel,
                 ts=posted.ts,
                 metadata=meta,
             )
             posted.digest = fingerprint
             return
-        resp = await self._call_with_fallback(
+        resp = await _send(
             self._client.chat_postMessage,
             item.message,
+            self._log,
             channel=self.channel,
             thread_ts=self.thread_ts,
             reply_broadcast=item.broadcast or None,
@@ -234,12 +240,14 @@ class ThreadPublisher:
         )
         self._posted[key] = _Posted(str(resp["ts"]), fingerprint)
 
-    async def _call_with_fallback(self, method, message: Message, **kwargs):  # type: ignore[no-untyped-def]
-        try:
-            return await method(text=message.text, blocks=message.blocks or None, **kwargs)
-        except SlackApiError as exc:
-            if exc.response.get("error") not in ("invalid_blocks", "invalid_blocks_format", "msg_too_long"):
-                raise
-            # Never lose a message to a layout bug: fall back to its plain text.
-            self._log.error("Slack refused blocks (%s); sending plain text", exc.response.get("error"))
-            return await method(text=message.text[:39000] or "(empty)", blocks=None, **kwargs)
+
+async def _send(method, message: Message, logger: logging.Logger | logging.LoggerAdapter, **kwargs):  # type: ignore
+    """Call chat.postMessage or chat.update with a message's text and blocks (its plain text if Slack refuses them)."""
+    try:
+        return await method(text=message.text, blocks=message.blocks or None, **kwargs)
+    except SlackApiError as exc:
+        if exc.response.get("error") not in ("invalid_blocks", "invalid_blocks_format", "msg_too_long"):
+            raise
+        # Never lose a message to a layout bug: fall back to its plain text.
+        logger.error("Slack refused blocks (%s); sending plain text", exc.response.get("error"))
+        return await method(text=message.text[:39000] or "(empty)", blocks=None, **kwargs)

@@ -51,9 +51,9 @@ async def open_incident(world: DemoWorld, user: str, text: str, *, timeout: floa
     assert ack is not None, "the bot did not ack /incident"
     await world.slack.wait_for(lambda s: len(s.messages(ONCALL)) >= 1, timeout=timeout)
     root_ts = world.slack.messages(ONCALL)[-1]["ts"]
-    manager = world.bot.manager
-    await world.slack.wait_for(lambda s: manager.find_by_thread(ONCALL, root_ts) is not None, timeout=timeout)
-    return root_ts, manager.find_by_thread(ONCALL, root_ts)
+    incidents = world.bot.incidents
+    await world.slack.wait_for(lambda s: incidents.find_by_thread(ONCALL, root_ts) is not None, timeout=timeout)
+    return root_ts, incidents.find_by_thread(ONCALL, root_ts)
 
 
 async def wait_for_card(world: DemoWorld, root_ts: str, *, timeout: float = 30) -> dict[str, Any]:
@@ -85,6 +85,6 @@ async def reject(world: DemoWorld, user: str, card_ts: str, reason: str = "", *,
 
 def local_prs(world: DemoWorld) -> LocalPullRequests:
     """The world's PR store where a test reads the git repository itself: local, unless the test gave it a GitHub."""
-    prs = world.bot.manager.prs
+    prs = world.bot.prs
     assert isinstance(prs, LocalPullRequests), prs
     return prs

@@ -41,7 +41,7 @@ async def test_a_merge_without_approval_is_refused_in_code(work_dir):
         root_ts, run = await open_incident(world, YOU, "checkout OOM")
         await run.wait_finished(timeout=TIMEOUT)
         assert answers["merge"].is_error and "not been approved" in answers["merge"].text
-        assert not await world.bot.manager.prs.is_merged(run.session_id, 1)
+        assert not await world.bot.prs.is_merged(run.session_id, 1)
         assert "512Mi" not in (local_prs(world).repo_path(run.session_id) / "k8s/checkout/deployment.yaml").read_text()
         assert "I tried to merge without asking." in "\n".join(block_text(m) for m in thread(world, root_ts))
     finally:

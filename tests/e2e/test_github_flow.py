@@ -28,7 +28,7 @@ async def test_an_approved_fix_is_merged_on_github(work_dir):
         await run.wait_finished(timeout=60)
         pr = run.state.latest_pr
         assert pr is not None and "/pull/" in (pr.url or "")
-        assert await world.bot.manager.prs.is_merged(run.session_id, pr.number)
+        assert await world.bot.prs.is_merged(run.session_id, pr.number)
         assert "512Mi" in (await github.file_at("main", "k8s/checkout/deployment.yaml"))
         assert not (work_dir / "repos").exists()  # nothing went to the local git fallback
     finally:

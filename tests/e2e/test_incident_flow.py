@@ -47,7 +47,7 @@ async def test_approved_fix_is_merged_into_the_repository(incident, fixed_file, 
         results = sent_events(world, run.session_id, "user.custom_tool_result")
         decisions = [result_json(e) for e in results if "decision" in result_json(e)]
         assert [d["decision"] for d in decisions] == ["approved"] and decisions[0]["approver"] == YOU
-        merged = [n for n in run.state.prs if await world.bot.manager.prs.is_merged(run.session_id, n)]
+        merged = [n for n in run.state.prs if await world.bot.prs.is_merged(run.session_id, n)]
         assert merged == [run.state.latest_pr.number]
         repo = local_prs(world).repo_path(run.session_id)
         if fixed_file:
@@ -73,7 +73,7 @@ async def test_rejected_fix_is_not_merged(world):
     card = await wait_for_card(world, root_ts)
     await reject(world, YOU, card["ts"], "512Mi is too much for this node pool")
     await _finish(run)
-    assert not [n for n in run.state.prs if await world.bot.manager.prs.is_merged(run.session_id, n)]
+    assert not [n for n in run.state.prs if await world.bot.prs.is_merged(run.session_id, n)]
     assert not [c for c in world.agents.requests if c.path.endswith("/events") and "merge_pull_request" in str(c.json)]
     decided = next(m for m in thread(world, root_ts) if m["ts"] == card["ts"])
     assert "Rejected" in block_text(decided) and not buttons(decided)

@@ -37,7 +37,7 @@ def decisions(world: DemoWorld, session_id: str) -> list[dict]:
 
 
 async def _merged(world: DemoWorld, run) -> list[int]:
-    return [n for n in run.state.prs if await world.bot.manager.prs.is_merged(run.session_id, n)]
+    return [n for n in run.state.prs if await world.bot.prs.is_merged(run.session_id, n)]
 
 
 async def test_a_restart_repeats_nothing_and_old_buttons_still_work(world):
@@ -49,7 +49,7 @@ async def test_a_restart_repeats_nothing_and_old_buttons_still_work(world):
 
     world.bot = build_bot(world.settings)  # a new process in all but name: nothing carried over in memory
     await world.bot.start()
-    resumed = world.bot.manager.find_by_thread(ONCALL, root_ts)
+    resumed = world.bot.incidents.find_by_thread(ONCALL, root_ts)
     assert resumed is not None and resumed is not run
     await resumed.wait_live(timeout=TIMEOUT)
     await resumed.publisher.flush(timeout=TIMEOUT)
@@ -162,5 +162,5 @@ async def test_a_session_that_cannot_be_created_is_shown_failed_and_not_retried_
     await world.bot.stop()
     world.bot = build_bot(world.settings)
     await world.bot.start()
-    assert not world.bot.manager.runs
+    assert not world.bot.incidents.runs
     assert not [r for r in world.agents.requests if r.method == "POST" and r.path == "/v1/sessions" and r.status == 200]

@@ -41,7 +41,7 @@ async def test_an_integration_alert_opens_an_incident_and_a_repeat_joins_it(worl
     assert "checkout" in block_text(root) and "pagerduty" in block_text(root).lower()
     await world.slack.wait_for(lambda s: len(s.thread(ALERTS, alert_ts)) == 2, timeout=TIMEOUT)
     assert "Opened an incident" in s_text(world.slack.thread(ALERTS, alert_ts)[-1])
-    run = world.bot.manager.find_by_thread(ONCALL, root["ts"])
+    run = world.bot.incidents.find_by_thread(ONCALL, root["ts"])
     await wait_for_card(world, root["ts"])
 
     again = await _post_pagerduty_alert(world)  # PagerDuty posts the same incident again
@@ -79,7 +79,7 @@ async def test_a_signed_pagerduty_webhook_opens_one_incident(work_dir):
         await world.slack.wait_for(lambda s: len(roots(world)) == 1, timeout=TIMEOUT)
         root_ts = roots(world)[0]["ts"]
         card = await wait_for_card(world, root_ts)
-        run = world.bot.manager.find_by_thread(ONCALL, root_ts)
+        run = world.bot.incidents.find_by_thread(ONCALL, root_ts)
         assert len(roots(world)) == 1 and run.state.source.startswith("webhook")
         await world.slack.click(YOU, ONCALL, card["ts"], ActionId.APPROVE)
         await run.wait_finished(timeout=TIMEOUT)
@@ -213,7 +213,7 @@ async def test_a_managed_agents_webhook_wakes_a_session_nothing_follows(work_dir
             async with http.post(url, data=body, headers=headers) as r:
                 assert r.status == 202
         await run.wait_finished(timeout=TIMEOUT)
-        assert await world.bot.manager.prs.is_merged(run.session_id, 1)
+        assert await world.bot.prs.is_merged(run.session_id, 1)
     finally:
         await world.stop()
 
@@ -238,7 +238,7 @@ async def test_an_alertmanager_webhook_opens_an_incident_and_a_repeat_joins_it(w
             card = await wait_for_card(world, root_ts)
             async with http.post(url, data=body, headers={"Authorization": "Bearer am-token"}) as r:
                 assert r.status == 202  # Alertmanager repeats a firing group every repeat_interval
-        run = world.bot.manager.find_by_thread(ONCALL, root_ts)
+        run = world.bot.incidents.find_by_thread(ONCALL, root_ts)
         await world.slack.wait_for(lambda s: any("same key" in block_text(m) for m in thread(world, root_ts)), timeout=TIMEOUT)
         assert len(roots(world)) == 1
         await world.slack.click(YOU, ONCALL, card["ts"], ActionId.APPROVE)

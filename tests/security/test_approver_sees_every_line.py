@@ -186,7 +186,7 @@ async def test_diffs_an_approver_cannot_review_in_slack_are_refused_with_a_reaso
             assert kind in answer.text and path in answer.text and "cannot be reviewed in Slack" in answer.text
         assert not run.state.prs
         if github is None:
-            assert not await world.bot.manager.prs.info(run.session_id, 1)
+            assert not await world.bot.prs.info(run.session_id, 1)
         else:
             assert not github.state.pulls
 
@@ -216,7 +216,7 @@ async def test_a_restart_posts_the_whole_diff_and_the_card_once_and_the_decision
         await world.bot.stop()
         world.bot = build_bot(world.settings)  # the state comes back from the session's history alone
         await world.bot.start()
-        resumed = world.bot.manager.find_by_thread(ONCALL, root_ts)
+        resumed = world.bot.incidents.find_by_thread(ONCALL, root_ts)
         await resumed.wait_live(timeout=TIMEOUT)
         await resumed.publisher.flush(timeout=TIMEOUT)
         assert [(m["ts"], m.get("text"), m.get("blocks"), m.get("files")) for m in thread(world, root_ts)] == before

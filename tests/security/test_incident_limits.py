@@ -68,8 +68,8 @@ async def test_people_and_channels_have_an_hourly_limit_and_the_refusal_says_whe
         assert ack["text"].startswith("No incident opened: 3 incidents were opened from this channel in the last hour"), ack["text"]
         assert t0 + 3600 - 1 <= _when(ack["text"]) <= t1 + 3600 + 1
 
-        await world.slack.wait_for(lambda s: len(world.bot.manager.runs) == 3, timeout=TIMEOUT)
-        for run in list(world.bot.manager.runs.values()):
+        await world.slack.wait_for(lambda s: len(world.bot.incidents.runs) == 3, timeout=TIMEOUT)
+        for run in list(world.bot.incidents.runs.values()):
             await run.wait_finished(timeout=TIMEOUT)
         assert len(world.agents.sessions) == 3 and len(_roots(world)) == 3  # a refusal opens nothing
     finally:
@@ -101,7 +101,7 @@ async def test_alerts_from_integrations_have_their_own_limit_and_a_repeat_alert_
         async with aiohttp.ClientSession() as http:
             async with http.post(url, data=body, headers={"X-PagerDuty-Signature": signature}) as resp:
                 assert resp.status == 202
-        await world.slack.wait_for(lambda s: len(world.bot.manager.runs) == 1, timeout=TIMEOUT)
+        await world.slack.wait_for(lambda s: len(world.bot.incidents.runs) == 1, timeout=TIMEOUT)
         t1 = time.time()
 
         # Another integration's alert, a different problem: the hour's one alert incident is used up.
@@ -119,10 +119,10 @@ async def test_alerts_from_integrations_have_their_own_limit_and_a_repeat_alert_
 
         # People are counted apart from integrations.
         assert "Opening an incident" in (await _incident(world, YOU, "checkout latency"))["text"]
-        await world.slack.wait_for(lambda s: len(world.bot.manager.runs) == 2, timeout=TIMEOUT)
+        await world.slack.wait_for(lambda s: len(world.bot.incidents.runs) == 2, timeout=TIMEOUT)
         assert len(world.agents.sessions) == 2 and len(_roots(world)) == 2
         brain.release.set()
-        for run in list(world.bot.manager.runs.values()):
+        for run in list(world.bot.incidents.runs.values()):
             await run.wait_finished(timeout=TIMEOUT)
     finally:
         await world.stop()

@@ -90,7 +90,7 @@ async def test_hostile_tool_input_neither_stops_the_incident_nor_a_restart(tmp_p
         await world.bot.stop()
         world.bot = build_bot(world.settings)  # a new process reads the same history, unreadable event included
         await world.bot.start()
-        resumed = world.bot.manager.find_by_thread(ONCALL, root_ts)
+        resumed = world.bot.incidents.find_by_thread(ONCALL, root_ts)
         assert resumed is not None and resumed is not run
         await resumed.wait_live(timeout=TIMEOUT)
         await resumed.publisher.flush(timeout=TIMEOUT)

@@ -35,7 +35,7 @@ from bot.alerts import parse_alert_message, parse_alertmanager_webhook, parse_pa
 from bot.alerts.labels import parse_label_lists, parse_status_title
 from bot.alerts.model import make_alert, title_key
 from bot.alerts.slack import clean, read_message
-from bot.incidents import session_title
+from bot.metadata import session_title
 from bot.logs import RedactSecrets
 from bot.run.reducer import reduce
 from bot.run.renderer import render_root, render_thread

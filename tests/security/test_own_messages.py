@@ -51,7 +51,7 @@ async def test_another_apps_reply_marked_root_is_never_updated(tmp_path):
         )
         await run.publisher.flush(timeout=TIMEOUT)
         await _restart(world)
-        resumed = world.bot.manager.find_by_thread(ONCALL, root_ts)
+        resumed = world.bot.incidents.find_by_thread(ONCALL, root_ts)
         await resumed.wait_live(timeout=TIMEOUT)
         brain.release.set()
 
@@ -89,7 +89,7 @@ async def test_a_members_pr_diff_upload_does_not_replace_the_real_one(tmp_path):
         await world.slack.upload_file(YOU, ONCALL, "pr-1.diff", forged, thread_ts=root_ts)
         await run.publisher.flush(timeout=TIMEOUT)
         await _restart(world)
-        resumed = world.bot.manager.find_by_thread(ONCALL, root_ts)
+        resumed = world.bot.incidents.find_by_thread(ONCALL, root_ts)
         await resumed.wait_live(timeout=TIMEOUT)
         brain.release.set()
 
@@ -126,9 +126,9 @@ async def test_another_apps_root_message_is_not_adopted_as_an_interrupted_openin
         )
         await _restart(world)
 
-        manager = world.bot.manager
-        assert manager.find_by_thread(ONCALL, posted["ts"]) is not None  # its own interrupted opening is finished
-        assert manager.find_by_thread(ONCALL, rogue_ts) is None
+        incidents = world.bot.incidents
+        assert incidents.find_by_thread(ONCALL, posted["ts"]) is not None  # its own interrupted opening is finished
+        assert incidents.find_by_thread(ONCALL, rogue_ts) is None
         assert _rooted_sessions(world) == [posted["ts"]]
     finally:
         await world.stop()

@@ -1,0 +1,1 @@
+"""Incidents: the registry of runs, the opener, the run factory, recovery after a restart, and alert intake."""

@@ -1,0 +1,83 @@
+"""Building an incident run with every collaborator it needs, its thread's publisher loaded from Slack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from anthropic import AsyncAnthropic
+from slack_sdk.web.async_client import AsyncWebClient
+
+from blocks.message import Message
+from bot.approvals.expiry import ApprovalPolicy
+from bot.approvals.gate import ApprovalGate
+from bot.audit import AuditLog
+from bot.identity import SlackIdentity
+from bot.incidents.resources import Once, SessionResources
+from bot.metadata import RootRecord
+from bot.prs.base import PullRequestStore
+from bot.run.incident import IncidentRun, SlackThread
+from bot.run.pacing import ChannelPacer
+from bot.run.publisher import ThreadPublisher
+from bot.run.state import IncidentState
+from bot.settings import Settings
+from bot.tools.answers import IncidentTools
+
+__all__ = ["RunFactory"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RunFactory:
+    """Makes thread publishers and incident runs; the one place that knows what a run is made of."""
+
+    settings: Settings
+    slack: AsyncWebClient
+    anthropic: AsyncAnthropic
+    pacer: ChannelPacer
+    identity: Once[SlackIdentity]
+    resources: SessionResources
+    prs: PullRequestStore
+    audit: AuditLog
+
+    async def start_thread(self, channel: str, root: Message, *, record: RootRecord) -> ThreadPublisher:
+        """Post a new incident's root message (the record in its metadata); the publisher of its thread."""
+        own = await self.identity.get()
+        return await ThreadPublisher.start_thread(
+            self.slack, channel=channel, pacer=self.pacer, own=own, root=root, record=record
+        )
+
+    async def publisher(
+        self, thread: SlackThread, *, record: RootRecord | None, session_id: str = ""
+    ) -> ThreadPublisher:
+        """The publisher of an incident thread whose root message is posted (it has not read the thread yet)."""
+        own = await self.identity.get()
+        return ThreadPublisher(
+            self.slack, channel=thread.channel, thread_ts=thread.ts, session_id=session_id, pacer=self.pacer, own=own,
+            root_record=record,
+        )  # fmt: skip
+
+    async def build(
+        self, state: IncidentState, thread: SlackThread, *, record: RootRecord | None = None
+    ) -> IncidentRun:
+        """A run for a session, its publisher loaded from the thread; without a record, the root message's is used."""
+        publisher = await self.publisher(thread, record=record, session_id=state.session_id)
+        await publisher.load()
+        evidence = await self.resources.evidence()
+        policy = ApprovalPolicy(
+            remind_after=self.settings.approval_remind_after,
+            timeout=self.settings.approval_timeout,
+            mentions=self.settings.approvers,
+            self_deny=self.settings.approval_self_deny,
+        )
+        gate = ApprovalGate(client=self.anthropic, session_id=state.session_id, thread=thread, card_ts=publisher.ts_of,
+                            prs=self.prs, policy=policy)  # fmt: skip
+        return IncidentRun(
+            client=self.anthropic,
+            state=state,
+            thread=thread,
+            tools=IncidentTools(evidence=evidence, prs=self.prs, session_id=state.session_id),
+            publisher=publisher,
+            console_url=self.settings.console_url,
+            gate=gate,
+            root_record=publisher.root_record,
+            audit=self.audit,
+        )
