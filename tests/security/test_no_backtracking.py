@@ -42,7 +42,7 @@ from bot.run.renderer import render_root, render_thread
 from bot.run.state import IncidentState
 from bot.run.steps import first_line, summarise_input
 from bot.secrets import redact, redact_blocks
-from bot.transcript import message_lines
+from bot.demo.transcript import message_lines
 from bot.webhooks.models import AlertmanagerBody, PagerDutyBody, read_body
 
 from tests.bot import events as ev
