@@ -15,3 +15,4 @@ async def test_nothing_lost_nothing_twice(name, tmp_path):
     assert sum(o.faults for o in outcomes) > 0, "no fault was injected"
     for o in outcomes:
         assert o.clean, o
+    assert list(tmp_path.rglob("audit.jsonl")), "the decisions' audit log is written inside the scenario's folder"
