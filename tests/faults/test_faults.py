@@ -8,7 +8,10 @@ import pytest
 from tests.faults.scenarios import SCENARIOS
 
 
-@pytest.mark.parametrize("name", list(SCENARIOS))
+SLOW = {"SIGKILL and restart"}  # twenty-one `python -m bot` processes started, killed and restarted: minutes
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in SCENARIOS])
 async def test_nothing_lost_nothing_twice(name, tmp_path):
     outcomes = await SCENARIOS[name](tmp_path)
     assert outcomes, "the scenario ran no incident"
