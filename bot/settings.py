@@ -20,6 +20,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INCIDENT_DATA = REPO_ROOT / "fixtures" / "checkout-oom"
 _PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
 _RENAMED = {"model": "AGENT_MODEL"}  # every other setting's variable is its field name in capitals
+_TOKENS = {
+    "slack_bot_token": ("xoxb-", "a bot token starting with xoxb-"),
+    "slack_app_token": ("xapp-", "an app-level token starting with xapp- (Socket Mode)"),
+}
 
 
 class SettingsError(ValueError):
@@ -146,18 +150,12 @@ class Settings(BaseSettings):
         """An empty variable means the default, as if it were not set."""
         return {k: v for k, v in data.items() if v != ""} if isinstance(data, dict) else data
 
-    @field_validator("slack_bot_token")
+    @field_validator("slack_bot_token", "slack_app_token")
     @classmethod
-    def _bot_token(cls, value: str) -> str:
-        if not value.startswith("xoxb-"):
-            raise SettingsError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
-        return value
-
-    @field_validator("slack_app_token")
-    @classmethod
-    def _app_token(cls, value: str) -> str:
-        if not value.startswith("xapp-"):
-            raise SettingsError("SLACK_APP_TOKEN must be an app-level token starting with xapp- (Socket Mode)")
+    def _token_kind(cls, value: str, info: ValidationInfo) -> str:
+        prefix, kind = _TOKENS[str(info.field_name)]
+        if not value.startswith(prefix):
+            raise SettingsError(f"{_variable(str(info.field_name))} must be {kind}")
         return value
 
     @field_validator("approvers")
