@@ -108,9 +108,9 @@ async def start_standins(
     return Standins(slack, agents, settings)
 
 
-async def start_world(**options: Any) -> DemoWorld:
-    """Start the stand-ins (options as for start_standins) and the real bot pointed at them."""
-    standins = await start_standins(**options)
+async def start_world(*, incident_dir: Path, work_dir: Path, **options: Any) -> DemoWorld:
+    """Start the stand-ins (the options of start_standins) and the real bot pointed at them."""
+    standins = await start_standins(incident_dir=incident_dir, work_dir=work_dir, **options)
     bot = build_bot(standins.settings)
     try:
         await bot.start()
