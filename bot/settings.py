@@ -163,7 +163,8 @@ class Settings(BaseSettings):
     def _approvers(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         bad = [a for a in value if a[:1] not in ("U", "W", "S")]
         if bad:
-            raise SettingsError(f"APPROVERS must be Slack user ids (U…) or user-group ids (S…); not: {', '.join(bad)}")
+            raise SettingsError(
+                f"APPROVERS must be Slack user ids (U…) or user-group ids (S…); not: {', '.join(bad)}")
         return value
 
     @field_validator("slack_api_url")
@@ -175,6 +176,16 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("console_url")
+    @classmethod
+    def _session_link(cls, value: str) -> str:
+        try:
+            value.format(session_id="sesn_x")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise SettingsError(
+                f"CONSOLE_URL is a link that may name {{session_id}} and nothing else, not {value!r}") from exc
+        return value
 
     @field_validator("incident_data")
     @classmethod

@@ -16,7 +16,9 @@ from bot.demo.transcript import message_lines
 from bot.demo.world import ONCALL
 from standins.slack import SlackStandin
 
-__all__ = ["TerminalLines", "ThreadPrinter", "decide", "pending_card", "print_message", "submit_reason", "thread_snapshot"]
+__all__ = [
+    "TerminalLines", "ThreadPrinter", "decide", "pending_card", "print_message", "submit_reason", "thread_snapshot",
+]  # fmt: skip
 
 
 def thread_snapshot(slack: SlackStandin, channel: str, ts: str) -> tuple[tuple[str, str], ...]:

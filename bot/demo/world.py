@@ -77,7 +77,8 @@ async def start_standins(
     """Start the stand-ins on loopback, with settings for a bot (overrides: any Settings field)."""
     clear_proxies()
     await asyncio.to_thread(work_dir.mkdir, parents=True, exist_ok=True)
-    slack = SlackStandin(users=PEOPLE, usergroups=GROUPS, channels={ONCALL: "oncall", ALERTS: "alerts"}, port=slack_port)
+    channels = {ONCALL: "oncall", ALERTS: "alerts"}
+    slack = SlackStandin(users=PEOPLE, usergroups=GROUPS, channels=channels, port=slack_port)
     api_url = await slack.start()
     agents = ManagedAgentsStandin(pace=pace, brain=brain)
     try:

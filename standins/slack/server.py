@@ -161,7 +161,8 @@ class SlackStandin(Controls):
 
     def _state_lines(self) -> list[str]:
         lines = [f"  #{c.name} ({c.id}): {len(c.messages)} message(s)" for c in self.workspace.channels.values()]
-        lines.append(f"  socket mode: {self.live_connections} live connection(s), {len(self.hub.acks)} envelope(s) sent")
+        lines.append(f"  socket mode: {self.live_connections} live connection(s), "
+                     f"{len(self.hub.acks)} envelope(s) sent")
         for call in self.calls[-6:]:
             error = call.response.get("error") if isinstance(call.response, dict) else None
             lines.append(f"  call {call.method} -> {call.status}" + (f" {error}" if error else ""))

@@ -34,6 +34,7 @@ async def test_the_audit_log_appends_lines_and_reads_the_newest_first(tmp_path):
         ({"WEBHOOK_PORT": "http"}, "WEBHOOK_PORT"),
         ({"GITHUB_REPO": "just-a-name"}, "owner/name"),
         ({"INCIDENT_DATA": "/no/such/folder"}, "INCIDENT_DATA"),
+        ({"CONSOLE_URL": "https://console.example/{session}"}, "CONSOLE_URL"),
     ],
 )
 def test_bad_settings_are_refused_with_a_clear_message(changes, message):

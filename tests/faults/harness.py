@@ -196,7 +196,8 @@ class BotProcess:
                 raise RuntimeError(f"the bot exited with {self.proc.returncode if self.proc else None}; see {self.log}")
             try:
                 await self.stage.slack.wait_for(lambda s: s.live_connections > 0, timeout=min(left, 1.0))
-                if await self.stage.slack.slash_command(OTHER, "/incident", "", channel_id=ONCALL, timeout=1.0) is not None:
+                usage = await self.stage.slack.slash_command(OTHER, "/incident", "", channel_id=ONCALL, timeout=1.0)
+                if usage is not None:
                     return
             except TimeoutError:
                 continue  # not connected yet, or the connection went before the envelope could be sent
