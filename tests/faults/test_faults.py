@@ -7,7 +7,6 @@ import pytest
 
 from tests.faults.scenarios import SCENARIOS
 
-
 # Twenty-one `python -m bot` processes started, killed and restarted take minutes; the stream cuts (three incidents)
 # and the 429 burst (seconds of Retry-After) a dozen seconds each. The races and redeliveries take one or two.
 SLOW = {"SIGKILL and restart", "stream cut every N events", "Slack 429 burst"}
