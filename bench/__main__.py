@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import shutil
 import sys
 import tempfile
@@ -17,6 +16,7 @@ from typing import Any
 from bench.load import RunSpec, run_load
 from bench.plots import plot_bytes, plot_latency
 from bench.report import figures, goal_lines, machine, markdown
+from bot.settings import clear_proxies
 
 __all__ = ["main"]
 
@@ -69,8 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         args.sweep, args.pace, args.baseline_max = [1, 10], 0.1, 10
         args.paced = args.paced if args.paced != 10 else 2
     logging.basicConfig(level=logging.WARNING)
-    for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        os.environ[var] = ""
+    clear_proxies()
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="incident-bot-bench-"))
     try:

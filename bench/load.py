@@ -24,18 +24,19 @@ import bench.brain
 from bench.incident import FIXED_EVENTS, chunk_count, make_incident
 from bench.sightings import SlackSightings, event_markers
 from blocks.ids import ActionId
-from bot.settings import REPO_ROOT
-from standins.managed_agents import ManagedAgentsStandin
+from bot.demo import LEAD, ONCALL, YOU, Standins, start_standins
+from bot.settings import REPO_ROOT, child_env
 from standins.slack import SlackStandin
 
 __all__ = ["RunSpec", "RunResult", "run_load"]
 
 log = logging.getLogger(__name__)
 
-ONCALL, ALERTS, OPENER, APPROVER = "C0ONCALL", "C0ALERTS", "U0ONCALL", "U0LEAD"
+OPENER, APPROVER = YOU, LEAD
 COMMANDS = {"ours": ["-m", "bot", "run"], "baseline": ["-m", "bench.baseline"]}
 SAMPLE_EVERY = 1.0
 SUSTAINED_WINDOW = 10.0  # seconds; n posts in a window are n - 1 intervals, so 1/s exactly reads 1.00
+CONNECT_TIMEOUT = 120.0  # seconds for the bot under test to import, provision and connect over Socket Mode
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 _SESSION_PATH = re.compile(r"^/v1/sessions/(sesn_[A-Za-z0-9]+)")
 
@@ -115,31 +116,12 @@ def _self_cpu_s() -> float:
     return t.user + t.system
 
 
-def _bot_env(spec: RunSpec, slack_url: str, agents_url: str, incident: Path, work: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ANTHROPIC_"))}
-    env.update(
-        SLACK_BOT_TOKEN="xoxb-bench", SLACK_APP_TOKEN="xapp-bench", SLACK_API_URL=slack_url,
-        ANTHROPIC_API_KEY="sk-ant-bench", ANTHROPIC_BASE_URL=agents_url,
-        ONCALL_CHANNEL=ONCALL, ALERT_CHANNELS=ALERTS, APPROVERS="S0SRE", INCIDENT_DATA=str(incident),
-        WORK_DIR=str(work), AUDIT_LOG=str(work / "audit.jsonl"), SLACK_POSTS_PER_SECOND=str(spec.posts_per_second),
-        INCIDENTS_PER_USER_PER_HOUR="0", INCIDENTS_PER_CHANNEL_PER_HOUR="0",  # one opener types every incident
-        HTTP_PROXY="", HTTPS_PROXY="", http_proxy="", https_proxy="", PYTHONPATH=str(REPO_ROOT),
-    )  # fmt: skip
-    return env
-
-
 class _Run:
     """The moving parts of one run and what is sampled while it goes."""
 
-    def __init__(self, spec: RunSpec, work: Path) -> None:
-        self.spec, self.work = spec, work
-        self.slack = SlackStandin(
-            users={OPENER: {"name": "oncall"}, APPROVER: {"name": "lead"}},
-            usergroups={"S0SRE": [OPENER, APPROVER]},
-            channels={ONCALL: "oncall", ALERTS: "alerts"},
-        )
-        pace = spec.duration / spec.model_requests
-        self.agents = ManagedAgentsStandin(pace=pace, brain=bench.brain)
+    def __init__(self, spec: RunSpec, standins: Standins) -> None:
+        self.spec, self.standins = spec, standins
+        self.slack, self.agents = standins.slack, standins.agents
         self.sightings = SlackSightings(ONCALL)
         self.clicked: dict[str, float] = {}  # card ts -> time the click was sent
         self.click_thread: dict[str, str] = {}  # card ts -> thread ts
@@ -204,20 +186,23 @@ async def run_load(spec: RunSpec, work: Path) -> RunResult:
     """Run one load and return its figures."""
     work.mkdir(parents=True, exist_ok=True)
     incident = make_incident(work / "incident", chunks=chunk_count(spec.events))
-    run = _Run(spec, work)
-    slack_url = await run.slack.start()
-    agents_url = await run.agents.start()
+    standins = await start_standins(
+        incident_dir=incident, work_dir=work, pace=spec.duration / spec.model_requests, brain=bench.brain,
+        posts_per_second=spec.posts_per_second,
+        incidents_per_user_per_hour=0, incidents_per_channel_per_hour=0,  # one opener types every incident
+    )  # fmt: skip
+    run = _Run(spec, standins)
     result = RunResult(spec)
     proc = None
     log_file = (work / "bot.log").open("wb")
     try:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, *COMMANDS[spec.bot], env=_bot_env(spec, slack_url, agents_url, incident, work),
+            sys.executable, *COMMANDS[spec.bot], env=child_env(standins.settings, PYTHONPATH=str(REPO_ROOT)),
             cwd=str(work), stdout=log_file, stderr=asyncio.subprocess.STDOUT)
-        await run.slack.wait_for(lambda s: any(c.live for c in s.hub.connections), timeout=60)
+        await _connected(run.slack, proc, log=work / "bot.log")
         await asyncio.sleep(1.0)  # let start-up (provisioning, imports) settle before the idle reading
         rss_idle, cpu0, self_cpu0, t0 = _proc_rss_kb(proc.pid), _proc_cpu_s(proc.pid), _self_cpu_s(), time.monotonic()
-        acks_before = len(run.slack.hub.acks)
+        acks_before = len(run.slack.envelope_acks)
         opener = asyncio.create_task(_open_incidents(run.slack, spec))
         deadline = t0 + spec.ramp + spec.duration * 2 + 60
         next_sample = t0
@@ -249,10 +234,22 @@ async def run_load(spec: RunSpec, work: Path) -> RunResult:
                 proc.kill()
                 await proc.wait()
         log_file.close()
-        await run.agents.stop()
-        await run.slack.stop()
+        await standins.stop()
     (work / "result.json").write_text(json.dumps(result.as_dict(), indent=1))
     return result
+
+
+async def _connected(slack: SlackStandin, proc: asyncio.subprocess.Process, *, log: Path) -> None:
+    """Until the bot under test holds a Socket Mode connection; only its exit or the deadline ends the wait."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + CONNECT_TIMEOUT
+    while proc.returncode is None:
+        if (left := deadline - loop.time()) <= 0:
+            raise TimeoutError(f"the bot did not connect over Socket Mode within {CONNECT_TIMEOUT:g} s (see {log})")
+        with contextlib.suppress(TimeoutError):
+            await slack.wait_for(lambda s: s.live_connections > 0, timeout=min(left, 1.0))
+            return
+    raise RuntimeError(f"the bot exited with {proc.returncode} before it connected (see {log})")
 
 
 async def _open_incidents(slack: SlackStandin, spec: RunSpec) -> None:
@@ -271,7 +268,7 @@ def _measure(run: _Run, result: RunResult, acks_before: int) -> None:
     result.completed = run.finished_sessions()
     if result.completed < spec.incidents:
         result.notes.append(f"{spec.incidents - result.completed} of {spec.incidents} incidents did not finish in time")
-    result.ack_ms = [(a.acked_at - a.sent_at) * 1000 for a in slack.hub.acks[acks_before:]
+    result.ack_ms = [(a.acked_at - a.sent_at) * 1000 for a in slack.envelope_acks[acks_before:]
                      if a.type == "slash_commands" and a.acked_at is not None]
     missed = 0
     for session in agents.sessions.values():

@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(verbose=getattr(args, "verbose", False) or command != "demo")
     try:
         if command == "demo":
-            from bot.demo import DemoOptions, run_demo
+            from bot.demo.cli import run_demo
+            from bot.demo.options import DemoOptions
 
             if args.headless and not args.decision:
                 parser.error("--headless needs --approve or --reject")

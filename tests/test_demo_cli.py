@@ -20,6 +20,7 @@ def _demo(*args: str) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
+@pytest.mark.slow  # three whole demos, each its own `python -m bot demo`: half a minute
 @pytest.mark.parametrize(
     ("args", "merged"),
     [

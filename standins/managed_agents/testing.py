@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .context import AgentContext
 
-__all__ = ["Script", "ScriptedBrain", "scrub_env", "user_message", "tool_result", "ends_turn", "read_until"]
+__all__ = ["Script", "ScriptedBrain", "user_message", "tool_result", "ends_turn", "read_until"]
 
 Script = Callable[[AgentContext, str], Awaitable[None]]
 
@@ -45,15 +44,6 @@ class ScriptedBrain:
         except asyncio.CancelledError:
             self.cancelled.set()
             raise
-
-
-def scrub_env(setenv: Callable[[str, str], None], delenv: Callable[[str], None]) -> None:
-    """Clear ANTHROPIC_* and empty the proxy variables (pass monkeypatch.setenv / monkeypatch.delenv)."""
-    for name in list(os.environ):
-        if name.startswith("ANTHROPIC_"):
-            delenv(name)
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        setenv(name, "")
 
 
 def user_message(text: str) -> dict[str, Any]:

@@ -120,6 +120,20 @@ class SlackStandin(Controls):
         """chat.postEphemeral messages, optionally only those shown to one member."""
         return [copy.deepcopy(e) for e in self.workspace.ephemerals if user_id is None or e["user"] == user_id]
 
+    def file_contents(self) -> dict[str, bytes]:
+        """Every file's uploaded bytes by file id (b"" until its upload arrives)."""
+        return {f.id: f.content or b"" for f in self.workspace.files.values()}
+
+    @property
+    def live_connections(self) -> int:
+        """How many Socket Mode clients envelopes may go to now."""
+        return sum(c.live for c in self.hub.connections)
+
+    def set_profile(self, user_id: str, **fields: Any) -> None:
+        """A member edits their profile (e.g. title): users.info and the web page show it."""
+        self.workspace.user(user_id).update(fields)
+        self.changed()
+
     @property
     def envelope_acks(self) -> list[EnvelopeAck]:
         """(envelope_id, type, sent_at, acked_at) for every envelope sent, in order."""
@@ -147,8 +161,8 @@ class SlackStandin(Controls):
 
     def _state_lines(self) -> list[str]:
         lines = [f"  #{c.name} ({c.id}): {len(c.messages)} message(s)" for c in self.workspace.channels.values()]
-        live = sum(c.live for c in self.hub.connections)
-        lines.append(f"  socket mode: {live} live connection(s), {len(self.hub.acks)} envelope(s) sent")
+        lines.append(f"  socket mode: {self.live_connections} live connection(s), "
+                     f"{len(self.hub.acks)} envelope(s) sent")
         for call in self.calls[-6:]:
             error = call.response.get("error") if isinstance(call.response, dict) else None
             lines.append(f"  call {call.method} -> {call.status}" + (f" {error}" if error else ""))

@@ -11,12 +11,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bench.report import FIGURES, figures
 from bot.settings import REPO_ROOT
 
 ALWAYS = [key for key, _, _ in FIGURES]
 
 
+@pytest.mark.slow  # five load runs, two minutes
 def test_quick_sweep_produces_every_figure_for_ours_and_the_baseline(tmp_path: Path) -> None:
     out = tmp_path / "results"
     env = {**os.environ, "HTTP_PROXY": "", "HTTPS_PROXY": "", "http_proxy": "", "https_proxy": ""}

@@ -1,3 +1,3 @@
-"""Fixtures for the bot's unit tests that talk to the Managed Agents stand-in."""
+"""Fixtures for the bot's unit tests that talk to the stand-ins (tests/support/standins.py)."""
 
-from tests.support.managed_agents import agents, brain, client  # noqa: F401  (fixtures)
+from tests.support.standins import agents, brain, client  # noqa: F401  (fixtures)

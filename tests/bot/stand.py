@@ -28,7 +28,8 @@ from bot.settings import REPO_ROOT, Settings
 from standins.managed_agents import ManagedAgentsStandin
 from standins.managed_agents.testing import ScriptedBrain
 from standins.slack import SlackStandin
-from standins.slack.testing import bolt_app, socket_mode, standard_workspace
+from standins.slack.testing import bolt_app, socket_mode
+from tests.support.standins import standard_workspace
 
 __all__ = ["ALERTS", "ALICE", "ONCALL", "Parts", "Stand", "listening", "root_metadata", "stand"]
 

@@ -17,7 +17,7 @@ from bot.run.publisher import ThreadPublisher, reply
 from bot.run.renderer import Rendered
 from bot.settings import Settings
 from standins.slack import SlackStandin
-from standins.slack.testing import standard_workspace
+from tests.support.standins import standard_workspace
 
 from tests.bot.stand import ALERTS, ALICE, ONCALL
 from tests.bot.stand import listening as stand_listening

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 from blocks.ids import ActionId, ButtonValue, encode_button_value
-from bot.app import build_bot
 from bot.demo import DemoWorld, start_world
 
 from tests.e2e.conftest import BYSTANDER, FIXTURES, ONCALL, YOU
@@ -45,10 +44,7 @@ async def test_a_restart_repeats_nothing_and_old_buttons_still_work(world):
     card = await wait_for_card(world, root_ts)
     await run.publisher.flush(timeout=TIMEOUT)
     before = [(m["ts"], m.get("text")) for m in thread(world, root_ts)]
-    await world.bot.stop()
-
-    world.bot = build_bot(world.settings)  # a new process in all but name: nothing carried over in memory
-    await world.bot.start()
+    await world.restart_bot()  # a new process in all but name: nothing carried over in memory
     resumed = world.bot.incidents.find_by_thread(ONCALL, root_ts)
     assert resumed is not None and resumed is not run
     await resumed.wait_live(timeout=TIMEOUT)
@@ -159,8 +155,6 @@ async def test_a_session_that_cannot_be_created_is_shown_failed_and_not_retried_
     await world.slack.slash_command(YOU, "/incident", "checkout OOM", channel_id=ONCALL)
     await world.slack.wait_for(lambda s: s.messages(ONCALL) and "Failed" in block_text(s.messages(ONCALL)[0]), timeout=TIMEOUT)
     assert "could not start the investigation" in block_text(world.slack.messages(ONCALL)[0])
-    await world.bot.stop()
-    world.bot = build_bot(world.settings)
-    await world.bot.start()
+    await world.restart_bot()
     assert not world.bot.incidents.runs
     assert not [r for r in world.agents.requests if r.method == "POST" and r.path == "/v1/sessions" and r.status == 200]

@@ -1,6 +1,6 @@
 """Fault-injection harness: run an incident under a fault, then count what was lost or repeated.
 
-The bot is the real one: in-process (build_bot) for stream cuts, 429s, redelivery and racing clicks, and a real
+The bot is the real one: in-process (the demo world's) for stream cuts, 429s, redelivery and racing clicks, and a real
 `python -m bot` subprocess for SIGKILL. What counts is read from the stand-ins' own records.
 """
 
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sys
 from collections import Counter
@@ -17,12 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from blocks.ids import ActionId
-from bot.app import build_bot
-from bot.settings import REPO_ROOT, Settings
-from standins.managed_agents import ManagedAgentsStandin
-from standins.slack import SlackStandin
+from bot.demo import ALERTS, BYSTANDER, ONCALL, YOU, Standins
+from bot.settings import REPO_ROOT, child_env
 
-ONCALL, ALERTS, APPROVER, OTHER = "C0ONCALL", "C0ALERTS", "U0ONCALL", "U0BYSTANDER"
+APPROVER, OTHER = YOU, BYSTANDER
 OOM = REPO_ROOT / "fixtures" / "checkout-oom"
 WRITES = ("chat.postMessage", "chat.update", "files.completeUploadExternal")
 TIMEOUT = 60.0
@@ -45,54 +42,6 @@ class Outcome:
         return not (self.lost or self.duplicated or self.decisions_duplicated or self.merges_without_approval or self.live_dead_buttons)
 
 
-@dataclass
-class Stage:
-    slack: SlackStandin
-    agents: ManagedAgentsStandin
-    settings: Settings
-    work_dir: Path
-
-    def env(self) -> dict[str, str]:
-        """The environment a `python -m bot` process needs to talk to these stand-ins."""
-        s = self.settings
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ANTHROPIC_"))}
-        env.update(
-            SLACK_BOT_TOKEN=s.slack_bot_token, SLACK_APP_TOKEN=s.slack_app_token, SLACK_API_URL=s.slack_api_url,
-            ANTHROPIC_API_KEY=s.anthropic_api_key, ANTHROPIC_BASE_URL=s.anthropic_base_url or "",
-            ONCALL_CHANNEL=s.oncall_channel, ALERT_CHANNELS=",".join(s.alert_channels), APPROVERS=",".join(s.approvers),
-            INCIDENT_DATA=str(s.incident_data), WORK_DIR=str(s.work_dir), SLACK_POSTS_PER_SECOND=str(s.slack_posts_per_second),
-            HTTP_PROXY="", HTTPS_PROXY="", http_proxy="", https_proxy="", PYTHONPATH=str(REPO_ROOT),
-        )  # fmt: skip
-        return env
-
-
-async def start_stage(work_dir: Path) -> Stage:
-    """Start both stand-ins; the bot is started by the scenario."""
-    work_dir.mkdir(parents=True, exist_ok=True)
-    for var in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        os.environ[var] = ""
-    slack = SlackStandin(
-        users={APPROVER: {"name": "oncall"}, OTHER: {"name": "sam"}},
-        usergroups={"S0SRE": [APPROVER]},
-        channels={ONCALL: "oncall", ALERTS: "alerts"},
-    )
-    api_url = await slack.start()
-    agents = ManagedAgentsStandin()
-    base_url = await agents.start()
-    settings = Settings(
-        slack_bot_token="xoxb-faults", slack_app_token="xapp-faults", oncall_channel=ONCALL,
-        anthropic_api_key="sk-ant-faults", slack_api_url=api_url, anthropic_base_url=base_url,
-        alert_channels=(ALERTS,), approvers=("S0SRE",), incident_data=OOM, work_dir=work_dir,
-        slack_posts_per_second=50.0,
-    )  # fmt: skip
-    return Stage(slack, agents, settings, work_dir)
-
-
-async def stop_stage(stage: Stage) -> None:
-    await stage.agents.stop()
-    await stage.slack.stop()
-
-
 # --- reading the outcome ---------------------------------------------------------------------------------
 
 
@@ -109,7 +58,7 @@ def _text(content: Any) -> str:
     return "".join(b.get("text", "") for b in content or [] if isinstance(b, dict))
 
 
-def examine(stage: Stage, session_id: str, root_ts: str) -> Outcome:
+def examine(stage: Standins, session_id: str, root_ts: str) -> Outcome:
     """Count lost and repeated messages and decisions, merges without approval and live buttons on dead cards."""
     out = Outcome()
     history = stage.agents.sessions[session_id].events
@@ -145,33 +94,33 @@ def examine(stage: Stage, session_id: str, root_ts: str) -> Outcome:
 # --- driving an incident -----------------------------------------------------------------------------------
 
 
-def _pending_card(stage: Stage, root_ts: str) -> dict[str, Any] | None:
+def _pending_card(stage: Standins, root_ts: str) -> dict[str, Any] | None:
     for msg in stage.slack.thread(ONCALL, root_ts):
         if any(b.get("action_id") == ActionId.APPROVE for b in _buttons(msg)):
             return msg
     return None
 
 
-def _session_of(stage: Stage, root_ts: str) -> str | None:
+def _session_of(stage: Standins, root_ts: str) -> str | None:
     for sid, session in stage.agents.sessions.items():
         if session.metadata.get("slack_thread_ts") == root_ts:
             return sid
     return None
 
 
-def _decided(stage: Stage, session_id: str) -> bool:
+def _decided(stage: Standins, session_id: str) -> bool:
     history = stage.agents.sessions[session_id].events
     asks = {e["id"] for e in history if e["type"] == "agent.custom_tool_use" and e["name"] == "request_approval"}
     return any(e["type"] == "user.custom_tool_result" and e["custom_tool_use_id"] in asks for e in history)
 
 
-def _ended(stage: Stage, session_id: str) -> bool:
+def _ended(stage: Standins, session_id: str) -> bool:
     history = stage.agents.sessions[session_id].events
     last = [e for e in history if e["type"] == "session.status_idle"]
     return bool(last) and (last[-1].get("stop_reason") or {}).get("type") == "end_turn" and _decided(stage, session_id)
 
 
-async def open_incident(stage: Stage, text: str = "checkout pods OOMKilled") -> str:
+async def open_incident(stage: Standins, text: str = "checkout pods OOMKilled") -> str:
     """Type /incident until the bot acks (it may be restarting); return the root message ts."""
     before = len(stage.slack.messages(ONCALL))
     await stage.slack.slash_command(APPROVER, "/incident", text, channel_id=ONCALL)
@@ -179,7 +128,7 @@ async def open_incident(stage: Stage, text: str = "checkout pods OOMKilled") -> 
     return stage.slack.messages(ONCALL)[-1]["ts"]
 
 
-async def approve_when_asked(stage: Stage, root_ts: str, *, clicks: int = 1) -> str:
+async def approve_when_asked(stage: Standins, root_ts: str, *, clicks: int = 1) -> str:
     """Wait for the card and click Approve (again if a restart swallowed the click); return the session id."""
     await stage.agents.wait_for(lambda a: _session_of(stage, root_ts) is not None, timeout=TIMEOUT)
     session_id = _session_of(stage, root_ts)
@@ -197,7 +146,7 @@ async def approve_when_asked(stage: Stage, root_ts: str, *, clicks: int = 1) -> 
     return session_id
 
 
-def settled(stage: Stage, root_ts: str) -> bool:
+def settled(stage: Standins, root_ts: str) -> bool:
     """The session ended its turn after a decision and the thread shows every agent message, buttons gone."""
     session_id = _session_of(stage, root_ts)
     if session_id is None or not _ended(stage, session_id):
@@ -208,7 +157,7 @@ def settled(stage: Stage, root_ts: str) -> bool:
     return card and all(f"message:{e['id']}" in keys for e in msgs) and not _pending_card(stage, root_ts)
 
 
-async def wait_settled(stage: Stage, session_id: str, root_ts: str) -> None:
+async def wait_settled(stage: Standins, session_id: str, root_ts: str) -> None:
     """Wait until the session ended its turn and the thread shows every agent message."""
     await stage.agents.wait_for(lambda a: _ended(stage, session_id), timeout=TIMEOUT)
     await stage.slack.wait_for(lambda s: settled(stage, root_ts), timeout=TIMEOUT)
@@ -220,17 +169,39 @@ async def wait_settled(stage: Stage, session_id: str, root_ts: str) -> None:
 class BotProcess:
     """`python -m bot` as a child process, started and killed by the harness."""
 
-    def __init__(self, stage: Stage, log: Path) -> None:
+    def __init__(self, stage: Standins, log: Path) -> None:
         self.stage = stage
         self.log = log
         self.proc: asyncio.subprocess.Process | None = None
 
+    @property
+    def exited(self) -> bool:
+        return self.proc is not None and self.proc.returncode is not None
+
     async def start(self) -> None:
+        env = child_env(self.stage.settings, PYTHONPATH=str(REPO_ROOT))  # this checkout's bot, whatever is installed
         with self.log.open("ab") as out:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", env=self.stage.env(), cwd=str(self.stage.work_dir),
+                sys.executable, "-m", "bot", "run", env=env, cwd=str(self.stage.settings.work_dir),
                 stdout=out, stderr=out, stdin=asyncio.subprocess.DEVNULL,
             )  # fmt: skip
+
+    async def connected(self, *, timeout: float = 120.0) -> None:
+        """Wait until the process answers Socket Mode: a harmless empty /incident gets its usage text. A (re)start
+        imports, provisions and resumes first, which takes long under load: only the deadline ends the wait."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (left := deadline - loop.time()) > 0:
+            if self.exited:
+                raise RuntimeError(f"the bot exited with {self.proc.returncode if self.proc else None}; see {self.log}")
+            try:
+                await self.stage.slack.wait_for(lambda s: s.live_connections > 0, timeout=min(left, 1.0))
+                usage = await self.stage.slack.slash_command(OTHER, "/incident", "", channel_id=ONCALL, timeout=1.0)
+                if usage is not None:
+                    return
+            except TimeoutError:
+                continue  # not connected yet, or the connection went before the envelope could be sent
+        raise TimeoutError(f"the bot did not answer over Socket Mode within {timeout:g} s; see {self.log}")
 
     async def kill(self) -> None:
         if self.proc and self.proc.returncode is None:
@@ -246,11 +217,5 @@ class BotProcess:
                 await self.kill()
 
 
-def slack_writes(stage: Stage) -> int:
+def slack_writes(stage: Standins) -> int:
     return sum(1 for c in stage.slack.calls if c.method in WRITES and c.status == 200)
-
-
-async def in_process_bot(stage: Stage):
-    bot = build_bot(stage.settings)
-    await bot.start()
-    return bot

@@ -8,23 +8,21 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from blocks.ids import ActionId
+from bot.demo import Standins, start_standins, start_world
 
 from tests.faults.harness import (
     ALERTS,
     APPROVER,
+    OOM,
     ONCALL,
     OTHER,
     BotProcess,
     Outcome,
-    Stage,
     approve_when_asked,
     examine,
-    in_process_bot,
     open_incident,
     settled,
     slack_writes,
-    start_stage,
-    stop_stage,
     wait_settled,
     _pending_card,
     _session_of,
@@ -33,7 +31,7 @@ from tests.faults.harness import (
 Scenario = Callable[[Path], Awaitable[list[Outcome]]]
 
 
-async def _one_incident(stage: Stage, *, clicks: int = 1) -> Outcome:
+async def _one_incident(stage: Standins, *, clicks: int = 1) -> Outcome:
     root_ts = await open_incident(stage)
     session_id = await approve_when_asked(stage, root_ts, clicks=clicks)
     await wait_settled(stage, session_id, root_ts)
@@ -44,37 +42,25 @@ async def stream_cuts(tmp: Path) -> list[Outcome]:
     """The SSE stream is cut abruptly every N frames; the bot reconnects and reconciles from history."""
     outcomes = []
     for every in (2, 3, 5):
-        stage = await start_stage(tmp / f"cut{every}")
-        bot = await in_process_bot(stage)
+        stage = await start_world(incident_dir=OOM, work_dir=tmp / f"cut{every}")
         try:
             stage.agents.inject_stream_cut(every=every)
             out = await _one_incident(stage)
             out.faults = sum(1 for r in stage.agents.requests if r.path.endswith("/events/stream")) - 1
             outcomes.append(out)
         finally:
-            await bot.stop()
-            await stop_stage(stage)
+            await stage.stop()
     return outcomes
-
-
-async def _connected(stage: Stage, proc: BotProcess) -> None:
-    """Wait until the bot process answers Socket Mode (a harmless empty /incident gets the usage text)."""
-    for _ in range(120):
-        if proc.proc is not None and proc.proc.returncode is not None:
-            raise RuntimeError(f"the bot exited with {proc.proc.returncode}; see {proc.log}")
-        if await stage.slack.slash_command(OTHER, "/incident", "", channel_id=ONCALL, timeout=1.0) is not None:
-            return
-    raise TimeoutError("the bot never connected")
 
 
 async def sigkill(tmp: Path, *, points: int = 20) -> list[Outcome]:
     """`kill -9` of a real `python -m bot` at many points of an incident (before and after the click), then a
     fresh start. The points are spread over the Slack writes a clean run makes."""
-    calib = await start_stage(tmp / "calibrate")
+    calib = await start_standins(incident_dir=OOM, work_dir=tmp / "calibrate")
     proc = BotProcess(calib, tmp / "calibrate.log")
     try:
         await proc.start()
-        await _connected(calib, proc)
+        await proc.connected()
         base = slack_writes(calib)
         root_ts = await open_incident(calib)
         await calib.slack.wait_for(lambda s: _pending_card(calib, root_ts) is not None, timeout=60)
@@ -84,15 +70,15 @@ async def sigkill(tmp: Path, *, points: int = 20) -> list[Outcome]:
         total = slack_writes(calib) - base
     finally:
         await proc.stop()
-        await stop_stage(calib)
+        await calib.stop()
     kill_at = sorted({1 + round(i * (total - 2) / (points - 1)) for i in range(points)})
     outcomes = []
     for i, k in enumerate(kill_at):
-        stage = await start_stage(tmp / f"kill{i}")
+        stage = await start_standins(incident_dir=OOM, work_dir=tmp / f"kill{i}")
         proc = BotProcess(stage, tmp / f"kill{i}.log")
         try:
             await proc.start()
-            await _connected(stage, proc)
+            await proc.connected()
             base = slack_writes(stage)
             root_ts = await open_incident(stage)
             if k > before_click:  # this point comes after the human decided
@@ -110,7 +96,7 @@ async def sigkill(tmp: Path, *, points: int = 20) -> list[Outcome]:
             killed_at = slack_writes(stage) - base
             await proc.kill()
             await proc.start()
-            await _connected(stage, proc)
+            await proc.connected()
             session_id = await approve_when_asked(stage, root_ts)
             await wait_settled(stage, session_id, root_ts)
             out = examine(stage, session_id, root_ts)
@@ -119,14 +105,13 @@ async def sigkill(tmp: Path, *, points: int = 20) -> list[Outcome]:
             outcomes.append(out)
         finally:
             await proc.stop()
-            await stop_stage(stage)
+            await stage.stop()
     return outcomes
 
 
 async def slack_429s(tmp: Path) -> list[Outcome]:
     """Slack answers a burst of 429s (Retry-After: 1) to posts and updates."""
-    stage = await start_stage(tmp / "429")
-    bot = await in_process_bot(stage)
+    stage = await start_world(incident_dir=OOM, work_dir=tmp / "429")
     try:
         stage.slack.fail_next("chat.postMessage", status=429, retry_after=1, count=4)
         stage.slack.fail_next("chat.update", status=429, retry_after=1, count=3)
@@ -134,14 +119,12 @@ async def slack_429s(tmp: Path) -> list[Outcome]:
         out.faults = sum(1 for c in stage.slack.calls if c.status == 429)
         return [out]
     finally:
-        await bot.stop()
-        await stop_stage(stage)
+        await stage.stop()
 
 
 async def redelivery(tmp: Path) -> list[Outcome]:
     """Socket Mode delivers the alert's message event twice, and every click twice."""
-    stage = await start_stage(tmp / "redeliver")
-    bot = await in_process_bot(stage)
+    stage = await start_world(incident_dir=OOM, work_dir=tmp / "redeliver")
     try:
         await stage.slack.post_message(OTHER, ALERTS, "checkout pods OOMKilled in prod (exit code 137)")
         envelope = next(e for e in reversed(stage.slack.envelopes) if e.get("type") == "events_api")
@@ -159,14 +142,12 @@ async def redelivery(tmp: Path) -> list[Outcome]:
             out.notes.append(f"{extra} extra incidents opened by a redelivered alert")
         return [out]
     finally:
-        await bot.stop()
-        await stop_stage(stage)
+        await stage.stop()
 
 
 async def racing_clicks(tmp: Path) -> list[Outcome]:
     """Six clicks race on one card: approvers approving and rejecting, and a non-approver."""
-    stage = await start_stage(tmp / "race")
-    bot = await in_process_bot(stage)
+    stage = await start_world(incident_dir=OOM, work_dir=tmp / "race")
     try:
         root_ts = await open_incident(stage)
         await stage.slack.wait_for(lambda s: _pending_card(stage, root_ts) is not None, timeout=60)
@@ -179,8 +160,7 @@ async def racing_clicks(tmp: Path) -> list[Outcome]:
         out.faults = len(clicks) - 1
         return [out]
     finally:
-        await bot.stop()
-        await stop_stage(stage)
+        await stage.stop()
 
 
 SCENARIOS: dict[str, Scenario] = {

@@ -80,7 +80,7 @@ def _files(world: DemoWorld, root_ts: str) -> list[tuple[dict[str, Any], dict[st
 
 
 def _stored(world: DemoWorld, file: dict[str, Any]) -> str:
-    return world.slack.workspace.files[file["id"]].content.decode()
+    return world.slack.file_contents()[file["id"]].decode()
 
 
 def _preview(card: dict[str, Any]) -> str:

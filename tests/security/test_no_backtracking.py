@@ -35,6 +35,7 @@ from bot.alerts import parse_alert_message, parse_alertmanager_webhook, parse_pa
 from bot.alerts.labels import parse_label_lists, parse_status_title
 from bot.alerts.model import make_alert, title_key
 from bot.alerts.slack import clean, read_message
+from bot.demo.transcript import message_lines
 from bot.metadata import session_title
 from bot.logs import RedactSecrets
 from bot.run.reducer import reduce
@@ -42,7 +43,6 @@ from bot.run.renderer import render_root, render_thread
 from bot.run.state import IncidentState
 from bot.run.steps import first_line, summarise_input
 from bot.secrets import redact, redact_blocks
-from bot.transcript import message_lines
 from bot.webhooks.models import AlertmanagerBody, PagerDutyBody, read_body
 
 from tests.bot import events as ev
@@ -222,6 +222,7 @@ def megabytes() -> list[tuple[str, str]]:
     return shapes()
 
 
+@pytest.mark.slow  # about a minute of CPU in all (a megabyte of each shape through every function)
 @pytest.mark.parametrize("name", list(CASES))
 def test_each_megabyte_of_adversarial_text_takes_under_a_second(name, megabytes):
     outcomes = cpu_seconds_each(CASES[name], megabytes, budget=BUDGET)

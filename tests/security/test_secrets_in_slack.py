@@ -46,7 +46,7 @@ def _diff() -> str:
 def _posted(world) -> str:
     """Everything the bot sent to Slack: every Web API call's arguments and every uploaded file."""
     calls = [json.dumps(call.args, ensure_ascii=False, default=str) for call in world.slack.calls]
-    files = [(f.content or b"").decode(errors="replace") for f in world.slack.workspace.files.values()]
+    files = [content.decode(errors="replace") for content in world.slack.file_contents().values()]
     return "\n".join(calls + files)
 
 

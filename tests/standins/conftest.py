@@ -1,22 +1,13 @@
-"""Fixtures shared by the stand-in tests: a clean environment and a started standard workspace."""
+"""The stand-in tests' fixtures (tests/support/standins.py); `server` is the Managed Agents stand-in here."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from standins.slack.testing import scrub_env, standard_workspace
-
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    scrub_env(monkeypatch.setenv, monkeypatch.delenv)
+from standins.managed_agents import ManagedAgentsStandin
+from tests.support.standins import agents, brain, client, slack  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
-async def slack() -> Any:
-    server = standard_workspace()
-    await server.start()
-    yield server
-    await server.stop()
+def server(agents: ManagedAgentsStandin) -> ManagedAgentsStandin:  # noqa: F811
+    return agents

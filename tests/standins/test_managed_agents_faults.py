@@ -15,35 +15,10 @@ import pytest
 from anthropic.types.beta.sessions import BetaManagedAgentsSessionEvent, BetaManagedAgentsStreamSessionEvents
 
 from standins.managed_agents import AgentContext, ManagedAgentsStandin
-from standins.managed_agents.testing import ScriptedBrain, ends_turn, read_until, scrub_env, tool_result, user_message
+from standins.managed_agents.testing import ScriptedBrain, ends_turn, read_until, tool_result, user_message
 
 STREAM_EVENTS = pydantic.TypeAdapter(BetaManagedAgentsStreamSessionEvents)
 LIST_EVENTS = pydantic.TypeAdapter(BetaManagedAgentsSessionEvent)
-
-
-@pytest.fixture
-def brain() -> ScriptedBrain:
-    return ScriptedBrain()
-
-
-@pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    scrub_env(monkeypatch.setenv, monkeypatch.delenv)
-
-
-@pytest.fixture
-async def server(clean_env: None, brain: ScriptedBrain) -> Any:
-    srv = ManagedAgentsStandin(brain=brain)
-    await srv.start()
-    yield srv
-    await srv.stop()
-
-
-@pytest.fixture
-async def client(server: ManagedAgentsStandin) -> Any:
-    c = anthropic.AsyncAnthropic(base_url=server.base_url, api_key="sk-test", max_retries=0)
-    yield c
-    await c.close()
 
 
 async def open_session(client: anthropic.AsyncAnthropic, *, configs: list[dict[str, Any]] | None = None) -> str:
@@ -92,7 +67,7 @@ async def test_stream_cut_is_abrupt_and_a_reconnect_recovers(client: anthropic.A
     assert [e.id for e in seen.values()] == [e["id"] for e in server.sessions[sid].events]
 
 
-async def test_unknown_event_type_and_pings(clean_env: None, brain: ScriptedBrain) -> None:
+async def test_unknown_event_type_and_pings(brain: ScriptedBrain) -> None:
     server = ManagedAgentsStandin(brain=brain, ping_interval=0.05)
     await server.start()
     client = anthropic.AsyncAnthropic(base_url=server.base_url, api_key="sk-test", max_retries=0)
@@ -224,7 +199,7 @@ async def test_every_emitted_event_matches_the_sdk_models(client: anthropic.Asyn
             assert adapter.validate_json(wire, strict=True).type == event["type"]
 
 
-async def test_initial_events_and_clean_close_on_stop(clean_env: None, brain: ScriptedBrain) -> None:
+async def test_initial_events_and_clean_close_on_stop(brain: ScriptedBrain) -> None:
     server = ManagedAgentsStandin(brain=brain)
     await server.start()
     client = anthropic.AsyncAnthropic(base_url=server.base_url, api_key="sk-test", max_retries=0)

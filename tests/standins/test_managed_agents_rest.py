@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import anthropic
@@ -26,27 +25,9 @@ SKILLS_BETA = ["skills-2025-10-02"]
 
 
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.startswith("ANTHROPIC_"):
-            monkeypatch.delenv(name)
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.setenv(name, "")
-
-
-@pytest.fixture
-async def server(clean_env: None) -> Any:
-    srv = ManagedAgentsStandin()
-    await srv.start()
-    yield srv
-    await srv.stop()
-
-
-@pytest.fixture
-async def client(server: ManagedAgentsStandin) -> Any:
-    c = anthropic.AsyncAnthropic(base_url=server.base_url, api_key="sk-test", max_retries=0)
-    yield c
-    await c.close()
+def brain() -> None:
+    """The offline investigator, as the demo runs it."""
+    return None
 
 
 def strict(model: Any, raw: Any) -> Any:

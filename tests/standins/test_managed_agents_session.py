@@ -12,7 +12,7 @@ import anthropic
 import pytest
 
 from standins.managed_agents import AgentContext, ManagedAgentsStandin, ToolAnswer
-from standins.managed_agents.testing import ScriptedBrain, ends_turn, read_until, scrub_env, tool_result, user_message
+from standins.managed_agents.testing import ScriptedBrain, ends_turn, read_until, tool_result, user_message
 
 
 async def default_script(ctx: AgentContext, message: str) -> None:
@@ -31,22 +31,6 @@ async def echo_script(ctx: AgentContext, message: str) -> None:
 @pytest.fixture
 def brain() -> ScriptedBrain:
     return ScriptedBrain(default_script, echo_script)
-
-
-@pytest.fixture
-async def server(monkeypatch: pytest.MonkeyPatch, brain: ScriptedBrain) -> Any:
-    scrub_env(monkeypatch.setenv, monkeypatch.delenv)
-    srv = ManagedAgentsStandin(brain=brain)
-    await srv.start()
-    yield srv
-    await srv.stop()
-
-
-@pytest.fixture
-async def client(server: ManagedAgentsStandin) -> Any:
-    c = anthropic.AsyncAnthropic(base_url=server.base_url, api_key="sk-test", max_retries=0)
-    yield c
-    await c.close()
 
 
 async def open_session(client: anthropic.AsyncAnthropic, *, policy: str = "always_allow",

@@ -12,7 +12,7 @@ from bot.agents.sending import send_once
 from standins.managed_agents import ManagedAgentsStandin
 from standins.managed_agents.testing import ScriptedBrain
 
-from tests.support.managed_agents import open_session
+from tests.support.standins import open_session
 
 EVENTS = r"/v1/sessions/[^/]+/events"
 

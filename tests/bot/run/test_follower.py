@@ -15,7 +15,7 @@ from bot.run.follower import SeenEvents, follow_session
 from standins.managed_agents import ManagedAgentsStandin
 from standins.managed_agents.testing import ScriptedBrain
 
-from tests.support.managed_agents import open_session
+from tests.support.standins import open_session
 
 TIMEOUT = 30
 STREAM = r"/v1/sessions/[^/]+/events/stream"

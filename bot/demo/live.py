@@ -4,24 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import sys
 import webbrowser
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
 
-from bot.demo import LEAD, ONCALL, YOU, DemoOptions, DemoWorld, decide, submit_reason
-from bot.demo_terminal import TerminalLines, ThreadPrinter, pending_card
+from bot.demo.options import DemoOptions
+from bot.demo.terminal import TerminalLines, ThreadPrinter, decide, pending_card, submit_reason
+from bot.demo.world import LEAD, ONCALL, YOU, DemoWorld
+from bot.run.incident import IncidentRun
+from bot.settings import has_display
 
-__all__ = ["has_display", "run_live"]
+__all__ = ["run_live"]
 
 _POLL = 1.0  # seconds: re-check how the first incident ended even when nothing in Slack changed
-
-
-def has_display() -> bool:
-    """Whether a browser window could open here (a desktop session, macOS or Windows)."""
-    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) or sys.platform in ("darwin", "win32")
 
 
 def _announce(url: str, *, two_person: bool) -> None:
@@ -36,7 +32,7 @@ def _announce(url: str, *, two_person: bool) -> None:
 
 
 @contextlib.contextmanager
-def _until_signalled(stop: asyncio.Event) -> Any:
+def _until_signalled(stop: asyncio.Event) -> Iterator[None]:
     loop = asyncio.get_running_loop()
     installed = []
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -109,7 +105,7 @@ async def _next_change(world: DemoWorld, printer: ThreadPrinter, lines: Terminal
 
 
 async def run_live(world: DemoWorld, options: DemoOptions, *, opening: Callable[[], Awaitable[None]],
-                   report: Callable[[Any], Awaitable[int]]) -> int:
+                   report: Callable[[IncidentRun], Awaitable[int]]) -> int:
     """Serve the page, open the first incident, print threads as they grow, take decisions from either side."""
     url = world.slack.ui_url
     _announce(url, two_person=options.two_person)

@@ -1,4 +1,5 @@
-"""The demo's terminal side: printing threads as they grow, finding a pending card, reading typed lines."""
+"""The demo's terminal side: printing threads as they grow, finding and deciding a pending card, reading typed
+lines."""
 
 from __future__ import annotations
 
@@ -11,12 +12,16 @@ from collections import deque
 from typing import Any, TextIO
 
 from blocks.ids import ActionId
-from bot.transcript import message_lines
+from bot.demo.transcript import message_lines
+from bot.demo.world import ONCALL
+from standins.slack import SlackStandin
 
-__all__ = ["TerminalLines", "ThreadPrinter", "pending_card", "print_message", "thread_snapshot"]
+__all__ = [
+    "TerminalLines", "ThreadPrinter", "decide", "pending_card", "print_message", "submit_reason", "thread_snapshot",
+]  # fmt: skip
 
 
-def thread_snapshot(slack: Any, channel: str, ts: str) -> tuple[tuple[str, str], ...]:
+def thread_snapshot(slack: SlackStandin, channel: str, ts: str) -> tuple[tuple[str, str], ...]:
     """(ts, fingerprint) of each message in a thread, to see what changed."""
     return tuple(
         (m["ts"], json.dumps([m.get("text"), m.get("blocks"), m.get("files")], default=str))
@@ -24,7 +29,7 @@ def thread_snapshot(slack: Any, channel: str, ts: str) -> tuple[tuple[str, str],
     )
 
 
-def pending_card(slack: Any, channel: str, root_ts: str | None = None) -> dict[str, Any] | None:
+def pending_card(slack: SlackStandin, channel: str, root_ts: str | None = None) -> dict[str, Any] | None:
     """The oldest message with Approve/Reject buttons, in one thread or (root_ts None) in any of the channel's."""
     roots = [root_ts] if root_ts else [m["ts"] for m in slack.messages(channel) if m.get("subtype") != "thread_broadcast"]
     for root in roots:
@@ -35,6 +40,32 @@ def pending_card(slack: Any, channel: str, root_ts: str | None = None) -> dict[s
                 ):
                     return msg
     return None
+
+
+async def decide(slack: SlackStandin, card: dict[str, Any], *, approve: bool, user: str, reason: str = "",
+                 wait_modal: bool = True) -> str | None:
+    """Click Approve or Reject on a card in #oncall as `user`; a Reject's reason modal is submitted with `reason`.
+
+    With wait_modal=False a Reject only clicks, and returns the id of the reason modal it opened (or None).
+    """
+    action = ActionId.APPROVE if approve else ActionId.REJECT
+    print(f"\n> {user} clicks {'Approve' if approve else 'Reject'}")
+    before = {v["id"] for v in slack.views.modals(user)}
+    await slack.click(user, ONCALL, card["ts"], action)
+    if approve:
+        return None
+    # the bot asks why in a modal; the agent reads the answer
+    await slack.wait_for(lambda s: any(v["id"] not in before for v in s.views.modals(user)), timeout=30)
+    modal = slack.views.modals(user)[-1]
+    if wait_modal:
+        await submit_reason(slack, user, modal["id"], reason)
+    return str(modal["id"])
+
+
+async def submit_reason(slack: SlackStandin, user: str, view_id: str, reason: str) -> None:
+    """Submit the reason modal of a Reject."""
+    values = {"reason": {"reason_input": {"type": "plain_text_input", "value": reason}}}
+    await slack.submit_view(user, view_id, values)
 
 
 def print_message(msg: dict[str, Any], *, edited: bool, before: list[str] | None = None,
@@ -54,7 +85,7 @@ def print_message(msg: dict[str, Any], *, edited: bool, before: list[str] | None
 class ThreadPrinter:
     """Prints what is new or changed in a channel's threads since the last call (all of them, in order)."""
 
-    def __init__(self, slack: Any, channel: str) -> None:
+    def __init__(self, slack: SlackStandin, channel: str) -> None:
         self.slack = slack
         self.channel = channel
         self._shown: dict[str, str] = {}
