@@ -75,6 +75,8 @@ class IncidentView:
     updated_at: datetime | None = None
     stoppable: bool = False  # show a Stop button (approvers only) while the agent can still act
     stopped_by: str | None = None
+    links: tuple[tuple[str, str], ...] = ()  # (label, url) from the alert: untrusted, linked only if plain http(s)
+    resolved_upstream_at: datetime | None = None  # the alert resolved in its own tool
 
 
 class StepState(StrEnum):

@@ -14,7 +14,7 @@ from typing import Any
 from anthropic import AsyncAnthropic
 
 from blocks.views import IncidentStatus
-from bot.incidents.factory import RunFactory
+from bot.incidents.factory import RunFactory, with_record
 from bot.incidents.registry import IncidentRegistry
 from bot.incidents.resources import SessionResources
 from bot.metadata import RootRecord, SessionMetadata, session_title
@@ -59,22 +59,27 @@ class IncidentOpener:
         source: str,
         alert: dict[str, Any] | None = None,
         dedupe_key: str = "",
+        alert_url: str = "",
+        graph_url: str = "",
     ) -> IncidentRun:
         """Post the root message, create the session (metadata = the Slack thread), and start following it."""
         started = datetime.now(timezone.utc)
-        state = IncidentState(session_id="", title=title, started_at=started, opened_by=opened_by, source=source)
         opening = first_message(text=text, source=source, opened_by=opened_by, alert=alert)
         record = RootRecord.fit(title=title, opened_by=opened_by or "", source=source, opening=opening,
-                                dedupe_key=dedupe_key)  # fmt: skip
+                                dedupe_key=dedupe_key, alert_url=alert_url, graph_url=graph_url)  # fmt: skip
+        state = with_record(IncidentState(session_id="", title=title, started_at=started, opened_by=opened_by,
+                                          source=source), record)  # fmt: skip
         publisher = await self.factory.start_thread(self.channel, render_root(state), record=record)
         thread = SlackThread(channel=self.channel, ts=publisher.thread_ts)
-        return await self.start_session(thread, record, started=started)
+        return await self.start_session(thread, record, started=started, opening=opening)
 
-    async def start_session(self, thread: SlackThread, record: RootRecord, *, started: datetime) -> IncidentRun:
-        """Create the session for a posted root message and follow it (also used to finish an interrupted open)."""
+    async def start_session(self, thread: SlackThread, record: RootRecord, *, started: datetime,
+                            opening: str | None = None) -> IncidentRun:  # fmt: skip
+        """Create the session for a posted root message and follow it (also used to finish an interrupted open).
+        The agent gets `opening` whole; the record's copy (cut to its limit) is only for a restart."""
         opened_by = record.opened_by or None
-        state = IncidentState(session_id="", title=record.title, started_at=started, opened_by=opened_by,
-                              source=record.source)  # fmt: skip
+        state = with_record(IncidentState(session_id="", title=record.title, started_at=started, opened_by=opened_by,
+                                          source=record.source), record)  # fmt: skip
         try:
             evidence = await self.resources.evidence()
             agent = await self.resources.agent()
@@ -98,7 +103,7 @@ class IncidentOpener:
         run = await self.factory.build(replace(state, session_id=session.id), thread, record=record)
         self.registry.add(run)
         run.publish()
-        run.start(first_message=record.opening)
+        run.start(first_message=opening or record.opening)
         log.info("opened incident %r: session %s, thread %s", record.title, session.id, thread.ts)
         return run
 

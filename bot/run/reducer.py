@@ -14,7 +14,7 @@ from blocks.views import Decision, ErrorView, IncidentStatus, Outcome
 
 from bot.approvals.result import ApprovalResult
 from bot.run.events import (ApprovalReminder, ConfirmationDecided, Event, LocalEvent, Notice, StopRequested, Tick,
-                            Unreadable)  # fmt: skip
+                            Unreadable, UpstreamStatus)  # fmt: skip
 from bot.run.skipped import readable_input, skip
 from bot.run.state import Approval, Confirmation, IncidentState, PullRequest, ThreadItem, ToolCall
 from bot.run.steps import first_line
@@ -273,6 +273,9 @@ def _on_local(state: IncidentState, ev: LocalEvent) -> IncidentState:
         case Tick():
             return state
         case Notice(id=notice_id, text=text):
+            return _add_once(state, ThreadItem(key=f"notice:{notice_id}", kind=ItemKind.NOTICE, text=text))
+        case UpstreamStatus(id=notice_id, text=text, resolved_at=resolved_at):
+            state = replace(state, resolved_upstream_at=resolved_at)
             return _add_once(state, ThreadItem(key=f"notice:{notice_id}", kind=ItemKind.NOTICE, text=text))
         case ApprovalReminder(tool_use_id=tool_use_id, text=text, mentions=mentions):
             item = ThreadItem(key=f"reminder:{tool_use_id}", kind=ItemKind.REMINDER, text=text, mentions=mentions)

@@ -114,6 +114,8 @@ def render_root(state: IncidentState, *, console_url: str = "") -> Message:
         updated_at=state.updated_at,
         stoppable=state.stoppable,
         stopped_by=state.stopped_by,
+        links=state.links,
+        resolved_upstream_at=state.resolved_upstream_at,
     )
     msg = root_message(redact_view(view), now=state.updated_at or state.started_at)
     return Message(text=redact(msg.text), blocks=redact_blocks(msg.blocks))

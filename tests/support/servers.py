@@ -194,6 +194,29 @@ class AlertmanagerServer(ServerProcess):
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    async def webhooks_sent(self) -> int:
+        """Webhook notifications Alertmanager counts as delivered (its own metrics: sent less failed)."""
+        async with aiohttp.ClientSession() as http, http.get(f"{self.url}/metrics") as resp:
+            text = await resp.text()
+        total = failed = 0.0
+        for line in text.splitlines():
+            name, _, value = line.rpartition(" ")
+            if name.startswith('alertmanager_notifications_total{integration="webhook"'):
+                total += float(value)
+            elif name.startswith('alertmanager_notifications_failed_total{integration="webhook"'):
+                failed += float(value)
+        return int(total - failed)
+
+    async def wait_for_webhooks(self, count: int, timeout: float = 20.0) -> int:
+        """Poll Alertmanager's counter until it has delivered `count` webhook notifications (it has no push)."""
+        deadline = time.monotonic() + timeout
+        while (sent := await self.webhooks_sent()) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"Alertmanager delivered {sent} webhook notification(s), not {count}, "
+                                   f"within {timeout:g} s")  # fmt: skip
+            await asyncio.sleep(0.2)
+        return sent
+
 
 @dataclass
 class RedisServer(ServerProcess):
