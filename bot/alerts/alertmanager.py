@@ -69,6 +69,7 @@ def from_slack(msg: SlackMessage) -> Alert | None:
         severity=severity,
         source_link=link,
         dedupe_key=key,
+        graph_link=next((ln.url for ln in msg.links if "g0.expr=" in ln.url), ""),
     )
 
 
