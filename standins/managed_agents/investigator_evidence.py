@@ -6,7 +6,7 @@ import json
 import re
 import shlex
 import statistics
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -24,6 +24,7 @@ class Context(Protocol):
     session_id: str
     files: Mapping[str, bytes]
     memory: dict[str, Any]
+    tools: Collection[str]  # the custom tools of the agent's definition: only these can be called
 
     async def say(self, text: str) -> None: ...
     async def bash(self, command: str) -> str: ...
