@@ -143,6 +143,7 @@ def parse_alertmanager_webhook(body: dict[str, Any]) -> list[Alert]:
     payload: dict[str, Any] = {
         "source": "alertmanager",
         "via": "webhook",
+        "title": title,
         "receiver": receiver,
         "status": "firing" if firing else "resolved",
         "groupKey": group_key,

@@ -58,6 +58,8 @@ def alert_title(message: str) -> str:
         data = event.get("data") if isinstance(event, dict) else None
         if isinstance(data, dict) and data.get("title"):
             return str(data["title"])
+        if isinstance(body, dict) and isinstance(body.get("title"), str):  # an alert the bot parsed (Alertmanager…)
+            return body["title"][:300]
     quoted = re.search(r"<<<(?:ALERT|MESSAGE)\n(.*?)\n(?:ALERT|MESSAGE)>>>", message, re.S)
     if quoted:  # the bot quotes untrusted text between markers: that is what the incident is about
         message = quoted.group(1)

@@ -280,3 +280,12 @@ def test_alertmanager_webhook_takes_links_only_as_http_urls() -> None:
         alert["generatorURL"] = "http://prom.example/graph?g0.expr=up <!channel>"
     [alert] = parse_alertmanager_webhook(body)
     assert alert.source_link == "" and alert.graph_link == ""
+
+
+def test_an_alertmanager_message_with_a_graph_link_carries_it() -> None:
+    event = load("alertmanager.json")
+    graph = "http://prometheus.monitoring.svc:9090/graph?g0.expr=up%3D%3D0&g0.tab=1"
+    event["attachments"][0]["text"] += f"\n*Graph:* <{graph}|:chart_with_upwards_trend:>"
+    alert = parse_alert_message(event)
+    assert alert.source == "alertmanager" and alert.graph_link == graph
+    assert parse_alert_message(load("alertmanager.json")).graph_link == ""
