@@ -4,13 +4,15 @@ reports it (a session.error, the session going on without the repository). Throu
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import AsyncIterator
 from typing import Any
 
 import anthropic
+import pydantic
 import pytest
-from anthropic.types.beta.sessions import BetaManagedAgentsSessionErrorEvent
+from anthropic.types.beta.sessions import BetaManagedAgentsSessionErrorEvent, BetaManagedAgentsSessionEvent
 
 from bot.settings import REPO_ROOT
 from standins.github import GitHubStandin
@@ -19,6 +21,7 @@ from standins.managed_agents.testing import ScriptedBrain, ends_turn, read_until
 
 REPO = REPO_ROOT / "fixtures" / "checkout-oom" / "repo"
 TOKEN = "ghp_clone_5ecret_token"
+EVENTS = pydantic.TypeAdapter(BetaManagedAgentsSessionEvent)
 MANIFEST = "k8s/checkout/deployment.yaml"
 
 
@@ -112,6 +115,8 @@ async def test_a_wrong_token_is_a_session_error_and_the_session_goes_on_without_
     assert memory["repositories"] == {} and "File does not exist" in memory["manifest"]
     assert any(r.status == 401 and r.path.endswith("/info/refs") for r in github.requests)
     assert events[-1].stop_reason.type == "end_turn"
+    for event in server.sessions[session.id].events:  # strictly, as the SDK's own models define them
+        assert EVENTS.validate_json(json.dumps(event), strict=True).type == event["type"]
 
 
 async def test_branch_and_commit_checkouts(client, server, github):
