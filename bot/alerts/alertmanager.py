@@ -109,7 +109,8 @@ def parse_alertmanager_webhook(body: dict[str, Any]) -> list[Alert]:
     firing and resolved notifications share its dedupe key, so the resolved one finds the incident)."""
     if not isinstance(body, dict):
         return []
-    alerts = [a for a in body.get("alerts") or [] if isinstance(a, dict)] if isinstance(body.get("alerts"), list) else []
+    given = body.get("alerts")
+    alerts = [a for a in given if isinstance(a, dict)] if isinstance(given, list) else []
     firing = [a for a in alerts if a.get("status") == "firing"]
     resolved = [a for a in alerts if a.get("status") == "resolved"]
     shown = firing or resolved

@@ -61,7 +61,8 @@ async def _run_live_metrics(options: DemoOptions) -> int:
     missing = await asyncio.to_thread(missing_binaries)
     if missing:
         print(f"--live-metrics runs the real Prometheus and Alertmanager, and {' and '.join(missing)} "
-              f"{'is' if len(missing) == 1 else 'are'} not installed here. On Debian or Ubuntu: `apt-get install prometheus prometheus-alertmanager` (their "
+              f"{'is' if len(missing) == 1 else 'are'} not installed here. On Debian or Ubuntu: "
+              "`apt-get install prometheus prometheus-alertmanager` (their "
               "services need not run: the demo starts the binaries itself), then try again. `python -m bot demo` "
               "runs without them.", file=sys.stderr)  # fmt: skip
         return 2

@@ -18,7 +18,8 @@ import yaml
 from bot.demo.world import DemoWorld, start_world
 from bot.settings import REPO_ROOT
 from standins.observability import (AlertmanagerServer, Exporter, MissingBinary, PrometheusServer, find_binary,
-                                    free_port, start_alertmanager, start_prometheus, webhook_receiver_config)  # fmt: skip
+                                    free_port, start_alertmanager, start_prometheus,
+                                    webhook_receiver_config)  # fmt: skip
 
 __all__ = ["BASELINE", "DEGRADED", "MEASURE", "THRESHOLD", "LiveMetrics", "missing_binaries", "start_live_metrics"]
 

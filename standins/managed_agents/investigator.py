@@ -48,6 +48,8 @@ async def investigate(ctx: Context, message: str) -> None:
     rule = live.alert_rule(message) if live.PROMETHEUS in ctx.tools else None
     seen = await live.look(ctx, rule) if rule is not None else None
     await ctx.bash(f"ls -R {ev.MOUNT}")
+    for repository in sorted(ctx.repositories):  # cloned by the platform: its recent history is evidence too
+        await ctx.bash(f"git -C {shlex.quote(repository)} log --oneline -5")
     logs = ev.mounted(ctx, "logs")
     hits: dict[str, dict[str, int]] = {}
     for signature in SIGNATURES if logs else ():

@@ -174,22 +174,23 @@ async def investigate(ctx: Context, rule: AlertRule, seen: Look) -> Finding | No
                       "this one needs a human.")  # fmt: skip
         return None
     patch_text = await latency.commit_diff(ctx, suspect["commit"]) if "get_diff" in ctx.tools else ""
-    patches = [p for p in parse_patch(patch_text) if f"{ev.MOUNT}/repo/{p.path}" in ctx.files]
+    repo = ev.repo_root(ctx)
+    patches = [p for p in parse_patch(patch_text) if f"{repo}/{p.path}" in ctx.files]
     runbook = await ev.find_runbook(ctx, "latency.md", r"N\+1|p99|latency")
     if not patches or runbook is None:
-        missing = "a diff touching the mounted repo/" if not patches else "a latency runbook"
-        await ctx.say(f"Deploy {suspect['id']} looks responsible, but I found no {missing}, so I stop here.")
+        missing = f"a diff touching {ev.rel(repo)}/" if not patches else "a latency runbook"
+        await ctx.say(f"Deploy {ev.deploy_name(suspect)} looks responsible, but I found no {missing}, so I stop here.")
         return None
     await ctx.read(runbook)
     patch = patches[0]
-    current = await ctx.read(f"{ev.MOUNT}/repo/{patch.path}")
+    current = await ctx.read(f"{repo}/{patch.path}")
     reverted = revert(current, patch)
     if reverted is None:
-        await ctx.say(f"repo/{patch.path} no longer matches commit {suspect['commit'][:7]}; I cannot revert it.")
+        await ctx.say(f"{patch.path} no longer matches commit {suspect['commit'][:7]}; I cannot revert it.")
         return None
     sha, deployed, change = suspect["commit"], ev.when(suspect["deployed_at"]), latency.what_changed(patch)
     ratio = f" ({top / base:.0f}×)" if base > 0 else ""
-    root = (f"Root cause: commit {sha[:7]}, deployed to {service} as {suspect['id']} at {ev.hhmm(deployed)} "
+    root = (f"Root cause: commit {sha[:7]}, deployed to {service} as {ev.deploy_name(suspect)} at {ev.hhmm(deployed)} "
             f"({_before(deployed, onset)} before `{m}` crossed {shown(m, level)} at {ev.hhmm(onset)}), {change}; "
             f"per Prometheus, {service} went from {shown(m, base)} to a peak of {shown(m, top)}{ratio} "
             f"({shown(m, last)} at {ev.hhmm(last_at)}).")  # fmt: skip
@@ -199,5 +200,5 @@ async def investigate(ctx: Context, rule: AlertRule, seen: Look) -> Finding | No
         runbook=ev.rel(runbook), repo_path=patch.path, old_text=current, new_text=reverted,
         title=f'Revert "{subject}" ({sha[:7]})',
         summary=(f"Revert {sha[:7]} per {ev.rel(runbook)}: it {change}; {service} {shown(m, base)} -> "
-                 f"{shown(m, top)} since deploy {suspect['id']} at {ev.hhmm(deployed)}."),
+                 f"{shown(m, top)} since deploy {ev.deploy_name(suspect)} at {ev.hhmm(deployed)}."),
     )  # fmt: skip

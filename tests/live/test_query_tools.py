@@ -52,9 +52,9 @@ async def test_a_broken_query_and_a_huge_one_are_answered_and_the_incident_goes_
         await world.stop()
 
     broken = json.loads(answers["broken"].text)
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"{prometheus.url}/api/v1/query", data={"query": "rate(checkout_shard_queue_depth[5m]"}) as r:
-            said = await r.json()
+    broken_query = {"query": "rate(checkout_shard_queue_depth[5m]"}
+    async with aiohttp.ClientSession() as http, http.post(f"{prometheus.url}/api/v1/query", data=broken_query) as r:
+        said = await r.json()
     assert answers["broken"].is_error and broken["errorType"] == "bad_data" and broken["error"] == said["error"]
     huge = json.loads(answers["huge"].text)
     assert not answers["huge"].is_error and huge["truncated"] is True and huge["series_total"] == 3000

@@ -49,6 +49,7 @@ class FakeContext:
         self.session_id = "sesn_test"
         self.files = files
         self.tools = frozenset(tools)
+        self.repositories: dict[str, str] = {}  # nothing cloned: the repository is the evidence's repo/ copy
         self.memory: dict[str, Any] = {}
         self.root = root
         self.steps: list[tuple[str, Any]] = []
