@@ -63,6 +63,7 @@ class RootRecord(_Shape):
     alert_url: str = Field("", max_length=1000)  # the alert in its own tool (alert data: shown only if http(s))
     graph_url: str = Field("", max_length=1000)  # a graph of the alert's own expression
     resolved_at: str = Field("", max_length=40)  # ISO 8601: the alert resolved upstream; "" while it fires
+    alerts_digest: str = Field("", max_length=64)  # the last grouped notification's alerts: a repeat adds nothing
 
     read_failed = field_validator("failed", mode="before")(_flag)
 
@@ -74,7 +75,7 @@ class RootRecord(_Shape):
         if self.failed:
             out["failed"] = "1"
         out.update((k, v) for k, v in (("alert_url", self.alert_url), ("graph_url", self.graph_url),
-                                       ("resolved_at", self.resolved_at)) if v)  # fmt: skip
+                                       ("resolved_at", self.resolved_at), ("alerts_digest", self.alerts_digest)) if v)
         return out
 
     def links(self) -> tuple[tuple[str, str], ...]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.alerts.model import Alert
 
-__all__ = ["GroupChange", "group_change", "source_name"]
+__all__ = ["GroupChange", "group_change", "members_digest", "source_name"]
 
 _NAMES = {"alertmanager": "Alertmanager", "pagerduty": "PagerDuty", "grafana": "Grafana", "datadog": "Datadog"}
 _NOTED = 5  # new alerts named in the thread's note
@@ -41,6 +41,11 @@ class GroupChange:
         more = f" and {count - len(names)} more" if count > len(names) else ""
         return f"{count} more alert{'s' if count != 1 else ''} joined this incident's group in {source}: " \
                f"{', '.join(names)}{more}"  # fmt: skip
+
+
+def members_digest(members: Collection[str]) -> str:
+    """A short name for a set of alerts (kept on the root, so a repeat after a restart is still a repeat)."""
+    return hashlib.sha256("\n".join(sorted(members)).encode()).hexdigest()[:32]
 
 
 def group_change(alert: Alert, seen: Collection[str]) -> GroupChange:

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts import Alert
-from bot.alerts.changes import GroupChange, group_change, source_name
+from bot.alerts.changes import GroupChange, group_change, members_digest, source_name
 from bot.incidents.opener import IncidentOpener
 from bot.incidents.permalinks import permalink
 from bot.incidents.registry import IncidentRegistry
@@ -99,7 +99,7 @@ class AlertIntake:
                 dedupe_key=alert.dedupe_key, alert_url=alert.source_link, graph_url=alert.graph_link,
             )  # fmt: skip
             verb = "Opened an incident"
-        self._remember(alert)
+        self._remember(alert, run)
         if channel and ts:
             note = (
                 f" The alert was {alert.original_size:,} characters; the agent got the first {len(alert.text):,}."
@@ -116,7 +116,7 @@ class AlertIntake:
             await run.apply(UpstreamStatus(id=f"firing:{alert.dedupe_key}:{ts or alert.title}", text=text,
                                            resolved_at=None))  # fmt: skip
             run.keep(resolved_at="")
-        seen = self._seen.get(alert.dedupe_key)
+        seen = self._known(alert, run)
         if alert.members and seen is not None:
             change = group_change(alert, seen)
             if change.empty:
@@ -157,9 +157,19 @@ class AlertIntake:
         seen = self._seen.get(alert.dedupe_key)
         return bool(alert.members) and seen is not None and group_change(alert, seen).empty
 
-    def _remember(self, alert: Alert) -> None:
+    def _known(self, alert: Alert, run: IncidentRun) -> frozenset[str] | None:
+        """The alerts of this key the incident has seen; after a restart, those of the last notification its root
+        keeps (by digest), when this is that notification again."""
+        seen = self._seen.get(alert.dedupe_key)
+        record = run.root_record
+        if seen is None and alert.members and record is not None and record.alerts_digest:
+            return frozenset(alert.members) if record.alerts_digest == members_digest(alert.members) else None
+        return seen
+
+    def _remember(self, alert: Alert, run: IncidentRun) -> None:
         if not alert.members:
             return
+        run.keep(alerts_digest=members_digest(alert.members))
         self._seen[alert.dedupe_key] = self._seen.get(alert.dedupe_key, frozenset()) | set(alert.members)
         self._seen.move_to_end(alert.dedupe_key)
         while len(self._seen) > _REMEMBERED_KEYS:

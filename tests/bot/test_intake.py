@@ -191,3 +191,32 @@ async def test_a_resolved_notification_for_no_incident_opens_nothing(tmp_path):
         assert await parts.intake.open_from_alert(_group(resolved=True), channel=None, ts=None, person=None) is None
         assert not world.sessions_created() and not world.slack.messages(ONCALL)
         await parts.close()
+
+
+async def test_a_repeat_after_a_restart_still_adds_nothing(tmp_path):
+    brain = _waiting_brain()
+    async with stand(tmp_path, brain=brain) as world:
+        parts = world.parts()
+        run = await parts.intake.open_from_alert(_group(), channel=None, ts=None, person=None)
+        await world.agents.wait_for(lambda a: len(_relayed(world)) == 1, timeout=TIMEOUT)
+        await run.publisher.flush(timeout=TIMEOUT)
+        await parts.close()
+        again = world.parts()  # a new process: nothing in memory but what Slack and the session keep
+        [resumed] = await again.recovery.resume_all()
+        assert await again.intake.open_from_alert(_group(), channel=None, ts=None, person=None) is resumed
+        await resumed.publisher.flush(timeout=TIMEOUT)
+        assert len(world.thread(run.thread.ts)) == 1 and len(_relayed(world)) == 1
+        brain.release.set()
+        await again.close()
+
+
+async def test_what_the_root_keeps_is_written_even_when_the_root_looks_the_same(tmp_path):
+    async with stand(tmp_path) as world:
+        parts = world.parts()
+        run = await parts.intake.open_from_alert(_group(), channel=None, ts=None, person=None)
+        await run.wait_finished(timeout=TIMEOUT)
+        run.keep(alerts_digest="0123abcd")  # nothing the root shows changes
+        run.publish()
+        await run.publisher.flush(timeout=TIMEOUT)
+        assert root_metadata(world.slack, run.thread.ts).record.alerts_digest == "0123abcd"
+        await parts.close()
