@@ -1,6 +1,7 @@
 """The live-metrics world: an exporter serving checkout's p99 latency, the real Prometheus scraping it every second
-with an alerting rule, the real Alertmanager posting its webhook to the bot, and the demo world whose bot queries that
-Prometheus. A "deploy" of incident-2277's N+1 commit makes the latency degrade; a rollback makes it recover. Used by
+with an alerting rule, the real Alertmanager posting its webhook to the bot, checkout's logs in the Loki stand-in (no
+Loki installs here), and the demo world whose bot queries them. A "deploy" of incident-2277's N+1 commit makes the
+latency degrade and the logs fill with per-row queries; a rollback makes it recover. Used by
 `python -m bot demo --live-metrics` and the end-to-end tests in tests/live."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import yaml
 
 from bot.demo.world import DemoWorld, start_world
 from bot.settings import REPO_ROOT
+from standins.loki import LokiStandin
 from standins.observability import (AlertmanagerServer, Exporter, MissingBinary, PrometheusServer, find_binary,
                                     free_port, start_alertmanager, start_prometheus,
                                     webhook_receiver_config)  # fmt: skip
@@ -29,6 +31,8 @@ TOKEN = "live-metrics-demo-token"
 SOURCE = REPO_ROOT / "fixtures" / "incident-2277"
 SUSPECT = "d-9097"  # the N+1 commit's deploy in incident-2277
 _BASELINE_SAMPLES = 4  # scrapes Prometheus holds at the baseline before the deploy (the investigator's "before")
+STREAM = {"service": "checkout", "namespace": "shop"}  # checkout's log stream in Loki
+_PER_ROW = "db query: SELECT id, sku, quantity FROM order_items WHERE order_id = %s"
 _RULES = {"groups": [{"name": "checkout", "rules": [{
     "alert": "CheckoutLatencyHigh", "expr": f"{MEASURE} > {THRESHOLD}", "for": "0s",
     "labels": {"severity": "page", "namespace": "shop"},
@@ -82,13 +86,20 @@ class LiveMetrics:
     alertmanager: AlertmanagerServer
     incident_dir: Path
     latency: Any  # the exporter's gauge child for checkout
+    loki: LokiStandin
     deployed_at: datetime | None = None
 
     async def deploy(self) -> None:
-        """Deploy incident-2277's N+1 commit to checkout: the deploy is recorded, then its p99 degrades."""
-        self.deployed_at = datetime.now(timezone.utc)
-        await asyncio.to_thread(_write_deploys, self.incident_dir, deployed=self.deployed_at)
+        """Deploy incident-2277's N+1 commit to checkout: the deploy is recorded, then its p99 degrades and its logs
+        show a query per order row and the pool running out."""
+        self.deployed_at = now = datetime.now(timezone.utc)
+        await asyncio.to_thread(_write_deploys, self.incident_dir, deployed=now)
         self.latency.set(DEGRADED)
+        lines = [(now, "checkout 2.19.0 started (commit a3f9c21)")]
+        lines += [(now + timedelta(milliseconds=10 * i), _PER_ROW) for i in range(1, 41)]
+        lines += [(now + timedelta(milliseconds=400 + 10 * i),
+                   "ERROR db: connection pool exhausted (20/20 in use), waited 2000 ms") for i in range(12)]  # fmt: skip
+        self.loki.push(STREAM, lines)
 
     async def roll_back(self) -> None:
         """Checkout is fast again (the fix rolled out): the rule stops firing and Alertmanager resolves the alert."""
@@ -106,6 +117,7 @@ class LiveMetrics:
             await self.alertmanager.stop()
             await self.prometheus.stop()
             await self.exporter.stop()
+            await self.loki.stop()
 
 
 async def start_live_metrics(work_dir: Path, **options: Any) -> LiveMetrics:
@@ -114,9 +126,12 @@ async def start_live_metrics(work_dir: Path, **options: Any) -> LiveMetrics:
     start_world (pace, brain, slack_port, …)."""
     servers = work_dir / "servers"
     incident_dir = await asyncio.to_thread(_incident_folder, work_dir / "live-incident")
-    exporter = Exporter()
+    exporter, loki = Exporter(), LokiStandin()
     started: list[Any] = []  # each has stop(), stopped newest first if the start fails
     try:
+        await loki.start()
+        started.append(loki)
+        loki.push(STREAM, [(datetime.now(timezone.utc), "GET /checkout 200 in 80 ms")])
         target = await exporter.start()
         started.append(exporter)
         latency = exporter.gauge("request_latency_p99_seconds", "checkout p99 latency", ["service"]).labels("checkout")
@@ -131,7 +146,7 @@ async def start_live_metrics(work_dir: Path, **options: Any) -> LiveMetrics:
         started.append(prometheus)
         world = await start_world(incident_dir=incident_dir, work_dir=work_dir, webhook_port=webhook_port,
                                   webhook_host="127.0.0.1", alertmanager_token=TOKEN, prometheus_url=prometheus.url,
-                                  **options)  # fmt: skip
+                                  loki_url=loki.url, **options)  # fmt: skip
         started.append(world)
         await prometheus.wait_for(f"count_over_time({MEASURE}[1m])",
                                   lambda s: bool(s) and float(s[0]["value"][1]) >= _BASELINE_SAMPLES)  # fmt: skip
@@ -139,4 +154,4 @@ async def start_live_metrics(work_dir: Path, **options: Any) -> LiveMetrics:
         for server in reversed(started):
             await server.stop()
         raise
-    return LiveMetrics(world, exporter, prometheus, alertmanager, incident_dir, latency)
+    return LiveMetrics(world, exporter, prometheus, alertmanager, incident_dir, latency, loki)

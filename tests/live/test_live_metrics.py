@@ -1,7 +1,8 @@
 """The whole pipeline on real servers: an exporter's checkout latency degrades after a deploy, the real Prometheus
 scrapes it every second and its alerting rule fires, the real Alertmanager posts its webhook to the bot, the incident
-opens in #oncall, the offline investigator queries query_prometheus and states the numbers Prometheus holds, opens the
-revert, an approver approves, it merges; the latency recovers and Alertmanager's resolved notification shows."""
+opens in #oncall, the offline investigator queries query_prometheus and states the numbers Prometheus holds (and reads
+checkout's logs with query_logs), opens the revert, an approver approves, it merges; the latency recovers and
+Alertmanager's resolved notification shows."""
 
 from __future__ import annotations
 
@@ -58,6 +59,9 @@ async def test_a_live_latency_alert_is_investigated_on_prometheus_fixed_and_reso
         for value in (low["value"][1], high["value"][1]):
             assert shown(MEASURE, float(value)) in findings, (value, findings)
         assert "a3f9c21" in findings and "d-9097" in findings
+        # And it read checkout's logs in Loki (the stand-in: no Loki installs here) through query_logs.
+        [logs] = [c for c in run.state.tools.values() if c.name == "query_logs"]
+        assert logs.answered and not logs.is_error and "12 of them say `connection pool exhausted`" in said
 
         # The root links to the alert in Alertmanager and to the rule's graph in Prometheus.
         root = block_text(_roots(world)[0])
