@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Mapping
@@ -15,6 +14,7 @@ from blocks.views import Decision, ErrorView, IncidentStatus, Outcome
 from bot.approvals.result import ApprovalResult
 from bot.run.events import (ApprovalReminder, ConfirmationDecided, Event, LocalEvent, Notice, StopRequested, Tick,
                             Unreadable)  # fmt: skip
+from bot.run.root_cause import root_cause
 from bot.run.skipped import readable_input, skip
 from bot.run.state import Approval, Confirmation, IncidentState, PullRequest, ThreadItem, ToolCall
 from bot.run.steps import first_line
@@ -26,9 +26,6 @@ __all__ = ["reduce", "text_of"]
 
 log = logging.getLogger(__name__)
 
-# Bounded runs that cannot cross a line before "root cause": `\W*` would, and then every line start rescans
-# every newline after it.
-_ROOT_CAUSE = re.compile(r"^[^\w\n]{0,20}root cause[^\w\n]{0,20}[:\-]\s{0,20}([^\n]+)", re.IGNORECASE | re.MULTILINE)
 _FAILED_STOPS = {"retries_exhausted": "retries exhausted", "budget_reached": "budget reached", "refusal": "refusal"}
 
 
@@ -211,13 +208,12 @@ def reduce(state: IncidentState, ev: Event) -> IncidentState:
             return _on_error(state, ev)
         case "agent.message":
             text = text_of(ev.content)
-            found = _ROOT_CAUSE.search(text)
             item = ThreadItem(key=f"message:{ev.id}", kind=ItemKind.MESSAGE, text=text)
             return replace(
                 state,
                 items=state.items + (item,),
                 last_message=text,
-                root_cause=found.group(1).strip() if found else state.root_cause,
+                root_cause=root_cause(text) or state.root_cause,
             )
         case "agent.tool_use" | "agent.mcp_tool_use":
             return _on_tool_use(state, ev, custom=False)
