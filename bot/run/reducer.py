@@ -18,7 +18,7 @@ from bot.run.root_cause import root_cause
 from bot.run.skipped import readable_input, skip
 from bot.run.state import Approval, Confirmation, IncidentState, PullRequest, ThreadItem, ToolCall
 from bot.run.steps import first_line
-from bot.run.values import parse_time, pr_number
+from bot.run.values import approval_pr, parse_time, pr_number
 from bot.secrets import redact
 from bot.words import ItemKind, ToolName
 
@@ -67,10 +67,8 @@ def _on_tool_use(state: IncidentState, ev: Any, *, custom: bool) -> IncidentStat
     )
     state = replace(state, tools=_put(state.tools, call.id, call), items=_add_step(state, call.id))
     if custom and call.name == ToolName.REQUEST_APPROVAL:
-        pr = call.input.get("pr_number")
-        if pr is None and state.latest_pr is not None:
-            pr = state.latest_pr.number
-        approval = Approval(tool_use_id=call.id, summary=str(call.input.get("summary", "")), pr_number=pr_number(pr))
+        pr = approval_pr(call.input, state.latest_pr.number if state.latest_pr else None)
+        approval = Approval(tool_use_id=call.id, summary=str(call.input.get("summary", "")), pr_number=pr)
         item = ThreadItem(key=f"approval:{call.id}", kind=ItemKind.APPROVAL, ref=call.id, broadcast=True)
         state = replace(state, approvals=_put(state.approvals, call.id, approval), items=state.items + (item,))
     if not custom and call.permission == "ask":
