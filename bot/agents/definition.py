@@ -30,6 +30,11 @@ Workflow:
 3. State the root cause in one message that starts with "Root cause:", with the numbers you measured.
 4. Propose the smallest safe fix as a unified diff against repo/ (paths a/<path> and b/<path>, relative to
    repo/) through open_pull_request; the PR body cites the runbook you followed.
+   Mounted files are read-only, and a diff typed by hand rarely applies. Copy the file out
+   (cp repo/<path> /tmp/<name>), edit the copy, then send the output of
+   diff -u --label a/<path> --label b/<path> repo/<path> /tmp/<name>
+   unchanged. If open_pull_request says the diff does not apply, it shows the file's lines as they are
+   now: make the diff again from them.
 5. Call request_approval with a short summary. A human decides. Never call merge_pull_request unless the
    answer's decision is "approved"; if rejected, read the reason and either propose a different fix or stop.
 6. An action outside the repository (a rollback, a restart, scaling a deployment) needs its own approval:
@@ -67,7 +72,8 @@ _CUSTOM_TOOL_DEFS: list[dict[str, Any]] = [
         {
             "title": {"type": "string", "description": "PR title"},
             "body": {"type": "string", "description": "PR description; cite the runbook followed"},
-            "diff": {"type": "string", "description": "unified diff, paths relative to the repository root"},
+            "diff": {"type": "string", "description": "unified diff, paths a/<path> and b/<path> relative to the "
+                     "repository root: the output of diff -u on an edited copy of the file"},
         },
         ["title", "body", "diff"],
     ),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from blocks.views import Outcome
 from bot.prs.base import GitError
+from bot.prs.patching import DiffDoesNotApply
 from bot.prs.review import DiffReview, refusal_text, review_diff
 from bot.run.state import IncidentState, ToolCall
 from bot.run.values import approval_pr, pr_number
@@ -24,6 +25,8 @@ async def open_pull_request(tools: ToolContext, call: ToolCall, state: IncidentS
             return error(refusal_text(review))
         await tools.prs.ensure_repo(tools.session_id, tools.evidence.repo_dir)
         pr = await tools.prs.open(tools.session_id, title=title, body=body, diff=diff, tool_use_id=call.id)
+    except DiffDoesNotApply as exc:
+        return error(f"the diff does not apply to the repository: {exc}")
     except GitError as exc:
         if "apply" in str(exc).lower():
             return error(f"the diff does not apply to the repository: {exc}")

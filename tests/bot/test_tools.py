@@ -139,7 +139,17 @@ async def test_a_pr_changed_after_approval_is_not_merged(tools, repos):
 async def test_a_diff_that_does_not_apply_is_an_error_the_agent_can_read(tools):
     bad = "--- a/k8s/checkout/deployment.yaml\n+++ b/k8s/checkout/deployment.yaml\n@@ -1,1 +1,1 @@\n-no such line\n+x\n"
     answer, _ = await _answer(tools, ev.custom("open_pull_request", title="t", body="b", diff=bad), _state())
-    assert answer.is_error and "does not apply" in answer.text
+    said = json.loads(answer.text)["error"]
+    assert answer.is_error and said.startswith("the diff does not apply to the repository: k8s/checkout/deployment.yaml")
+    assert "hunk 1 (@@ -1,1 +1,1 @@)" in said and "    1 | apiVersion: apps/v1" in said and "diff -u" in said
+
+
+async def test_a_miscounted_diff_opens_a_pr_and_the_answer_carries_the_stores_diff(tools):
+    miscounted = _memory_diff().replace("@@ -46,10 +46,10 @@", "@@ -46,12 +46,7 @@")
+    assert miscounted != _memory_diff()
+    answer, state = await _answer(tools, ev.custom("open_pull_request", title="t", body="b", diff=miscounted), _state())
+    opened = json.loads(answer.text)
+    assert not answer.is_error and opened["diff"].startswith("diff --git") and "@@ -46,10 +46,10 @@" in opened["diff"]
 
 
 async def test_reopening_the_same_tool_call_finds_the_same_pr(tools):
