@@ -19,6 +19,8 @@ from bot.prs.patching import DiffDoesNotApply
 from bot.settings import REPO_ROOT
 from standins.github import GitHubStandin
 
+from tests.security.diffs import git_diff
+
 DEPLOYMENT = "k8s/checkout/deployment.yaml"
 CONFIGMAP = "k8s/checkout/configmap.yaml"
 SPACES = "k8s/checkout/service.yaml"  # lines with trailing whitespace
@@ -144,3 +146,16 @@ async def test_the_region_shown_is_bounded_however_long_the_lines(store, source,
     with pytest.raises(DiffDoesNotApply) as raised:
         await store.open(SID, title="t", body="b", diff=huge, tool_use_id="toolu_huge")
     assert "hunk 1 (@@ -1,3 +1,3 @@)" in str(raised.value) and len(str(raised.value)) < 4000
+
+
+async def test_a_git_diff_made_before_main_moved_is_merged_three_ways(tmp_path, source):
+    prs = LocalPullRequests(tmp_path / "repos")  # the local store has the base's history: --3way can use it
+    await prs.ensure_repo(SID, source)
+    moved = await prs.open(SID, title="t", body="b", diff=_unified(source, DEPLOYMENT, "cpu: 250m", "cpu: 500m"),
+                           tool_use_id="toolu_moved")  # fmt: skip
+    await prs.merge(SID, moved.number, head_sha=moved.head_sha)
+    # Made by git on the file as it was: its context still has "cpu: 250m", and its index line names that blob.
+    stale = git_diff(lambda w: (w / DEPLOYMENT).write_text((w / DEPLOYMENT).read_text().replace('cpu: "1"', 'cpu: "2"')))
+    pr = await prs.open(SID, title="t", body="b", diff=stale, tool_use_id="toolu_stale")
+    changed = [line for line in pr.diff.split("\n") if line[:1] in ("+", "-") and line[:3] not in ("+++", "---")]
+    assert changed == ['-              cpu: "1"', '+              cpu: "2"']
