@@ -128,8 +128,9 @@ def _on_decision(state: IncidentState, approval: Approval, result: ApprovalResul
         approval = replace(approval, decision=decision, diff_sha256="")
     else:
         by, when = result.approver or None, result.decided_at or at
-        decision = Decision(outcome=result.outcome, by=by, at=when, reason=result.reason)
-        approval = replace(approval, decision=decision, diff_sha256=result.diff_sha256)
+        reason = "the incident was stopped" if result.stopped else result.reason  # the card names who by itself
+        decision = Decision(outcome=result.outcome, by=by, at=when, reason=reason)
+        approval = replace(approval, decision=decision, diff_sha256=result.diff_sha256, note="")  # decided after all
         if result.pr_number is not None:
             approval = replace(approval, pr_number=result.pr_number)
     return replace(state, approvals=_put(state.approvals, approval.tool_use_id, approval))
