@@ -260,7 +260,8 @@ class ApprovalGate:
                                        pr_number=pr_number(call.input.get("pr_number")), outcome=answer.text[:500])
         for conf in held:
             event = denial(conf, by)
-            delivered = await send_once(self._client, self._session_id, event, answered_key=("tool_use_id", conf.tool_use_id))
+            delivered = await send_once(self._client, self._session_id, event,
+                                        answered_key=("tool_use_id", conf.tool_use_id))
             self._decided[conf.tool_use_id] = (by, Outcome.DENIED)
             if delivered:
                 await self._run.apply(ConfirmationDecided(tool_use_id=conf.tool_use_id, by=by))

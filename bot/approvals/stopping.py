@@ -38,6 +38,6 @@ def call_refused(call: ToolCall, by: str) -> ToolAnswer:
 
 
 def denial(held: Confirmation, by: str) -> dict:
-    """The user.tool_confirmation that denies a held tool call because of a stop ("[U…] …": who, for the reducer)."""
+    """The user.tool_confirmation denying a held tool call because of a stop ("[U…] …" says who, to the reducer)."""
     return {"type": "user.tool_confirmation", "tool_use_id": held.tool_use_id, "result": Verdict.DENY,
             "deny_message": f"[{by}] the incident was stopped by <@{by}>"}

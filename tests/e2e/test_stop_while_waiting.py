@@ -8,9 +8,11 @@ import json
 from typing import Any
 
 import pytest
+from anthropic import AsyncAnthropic
 
 from blocks.ids import ActionId
 from blocks.views import IncidentStatus
+from bot.app import build_bot
 from bot.demo import start_world
 from standins.managed_agents.testing import ScriptedBrain
 
@@ -112,5 +114,33 @@ async def test_stop_while_a_tool_call_is_held_denies_it_once(work_dir, ignored):
         decided = next(m for m in thread(world, root_ts) if m["ts"] == card["ts"])
         assert not buttons(decided) and "Denied" in block_text(decided) and f"<@{YOU}>" in block_text(decided)
         assert _audit(world) == [("stopped", YOU), ("denied", YOU)]
+    finally:
+        await world.stop()
+
+
+async def test_an_incident_an_older_bot_stopped_but_left_waiting_is_answered_by_the_next_bot(work_dir):
+    world = await start_world(incident_dir=FIXTURES / "checkout-oom", work_dir=work_dir)
+    world.agents.ignore_interrupts_while_idle = True
+    try:
+        root_ts, run = await open_incident(world, YOU, "checkout OOM")
+        await world.slack.wait_for(lambda s: find_card(world, root_ts, ActionId.APPROVE) is not None, timeout=TIMEOUT)
+        await world.bot.stop()
+        # What a bot that only interrupted left behind: who stopped it, and an interrupt the idle session ignored.
+        async with AsyncAnthropic(api_key=world.settings.anthropic_api_key, base_url=world.agents.base_url) as client:
+            await client.beta.sessions.update(run.session_id, metadata={"stopped_by": YOU})
+            await client.beta.sessions.events.send(run.session_id, events=[{"type": "user.interrupt"}])
+        assert world.agents.sessions[run.session_id].status == "idle"  # still waiting on the approval
+
+        world.bot = build_bot(world.settings)
+        await world.bot.start()
+        await world.slack.wait_for(lambda s: world.bot.incidents.find_by_thread(ONCALL, root_ts) is not None,
+                                   timeout=TIMEOUT)  # fmt: skip
+        resumed = world.bot.incidents.find_by_thread(ONCALL, root_ts)
+        await resumed.wait_finished(timeout=TIMEOUT)
+        [(call_id, [answer])] = [(k, v) for k, v in _answers(world, run.session_id).items()
+                                 if k in resumed.state.approvals]  # fmt: skip
+        decision = json.loads(answer["content"][0]["text"])
+        assert (decision["decision"], decision["approver"], decision["stopped"]) == ("rejected", YOU, True)
+        assert resumed.state.status is IncidentStatus.STOPPED
     finally:
         await world.stop()
