@@ -25,6 +25,7 @@ DEPLOYMENT = "k8s/checkout/deployment.yaml"
 CONFIGMAP = "k8s/checkout/configmap.yaml"
 SPACES = "k8s/checkout/service.yaml"  # lines with trailing whitespace
 WINDOWS = "k8s/checkout/limits.conf"  # CRLF line endings
+WIDE = "k8s/checkout/wide.txt"  # long lines
 TOKEN = "ghp_test_5ecret"
 SID = "sesn_model"
 
@@ -41,6 +42,7 @@ def source(tmp_path: Path) -> Path:
     shutil.copytree(REPO_ROOT / "fixtures" / "checkout-oom" / "repo", src)
     (src / SPACES).write_bytes(b"kind: Service  \nmetadata:\n  name: checkout \nspec:\n  port: 8080\t\n  type: ClusterIP\n")
     (src / WINDOWS).write_bytes(b"[limits]\r\nmemory = 128Mi\r\ncpu = 500m\r\n[done]\r\n")
+    (src / WIDE).write_text("".join(f"{n:03d}" + "x" * 10_000 + "\n" for n in range(1, 60)))
     return src
 
 
@@ -96,7 +98,7 @@ CASES = {
 @pytest.mark.parametrize("case", CASES)
 async def test_a_diff_as_models_write_it_opens_a_pr_whose_diff_is_the_stores_own(store, source, case):
     diff = CASES[case](source)
-    pr = await store.open(SID, title="t", body="b", diff=diff, tool_use_id=f"toolu_{abs(hash(case))}")
+    pr = await store.open(SID, title="t", body="b", diff=diff, tool_use_id="toolu_model")
     assert pr.diff.startswith("diff --git ") and pr.diff != diff
     assert pr.diff_sha256 == hashlib.sha256(pr.diff.encode()).hexdigest()
     assert (await store.info(SID, pr.number)).diff == pr.diff
@@ -141,11 +143,12 @@ async def test_what_is_no_hunk_or_no_file_is_said_in_words(store):
         await store.open(SID, title="t", body="b", diff=stray, tool_use_id="toolu_stray")
 
 
-async def test_the_region_shown_is_bounded_however_long_the_lines(store, source, tmp_path):
-    huge = "--- a/" + DEPLOYMENT + "\n+++ b/" + DEPLOYMENT + "\n@@ -1,3 +1,3 @@\n" + " x" * 5000 + "\n-y\n+z\n"
+async def test_the_region_shown_is_bounded_however_long_the_lines(store):
+    wrong = f"--- a/{WIDE}\n+++ b/{WIDE}\n@@ -20,3 +20,3 @@\n line 19\n-line 20\n+line twenty\n line 21\n"
     with pytest.raises(DiffDoesNotApply) as raised:
-        await store.open(SID, title="t", body="b", diff=huge, tool_use_id="toolu_huge")
-    assert "hunk 1 (@@ -1,3 +1,3 @@)" in str(raised.value) and len(str(raised.value)) < 4000
+        await store.open(SID, title="t", body="b", diff=wrong, tool_use_id="toolu_wide")
+    said = str(raised.value)
+    assert "hunk 1 (@@ -20,3 +20,3 @@)" in said and "   17 | " in said and len(said) < 4000
 
 
 async def test_a_git_diff_made_before_main_moved_is_merged_three_ways(tmp_path, source):
