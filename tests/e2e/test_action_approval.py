@@ -30,7 +30,8 @@ async def _decide_pending(world, root_ts: str, *, expect: str) -> dict[str, Any]
     """Wait for the pending card whose text has `expect`, check what it says, click Approve; the card as it was."""
 
     def pending() -> dict[str, Any] | None:
-        return next((m for m in thread(world, root_ts) if buttons(m) and expect in block_text(m)), None)
+        approvable = [m for m in thread(world, root_ts) if any(b["action_id"] == ActionId.APPROVE for b in buttons(m))]
+        return next((m for m in approvable if expect in block_text(m)), None)
 
     await world.slack.wait_for(lambda s: pending() is not None, timeout=TIMEOUT)
     card = pending()
