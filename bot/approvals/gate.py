@@ -247,8 +247,8 @@ class ApprovalGate:
         by = state.stopped_by or ""
         calls, held = pending_after_stop(state, set(self._decided))
         for call in calls:
-            approval = state.approvals.get(call.id) if call.name == ToolName.REQUEST_APPROVAL else None
-            result = stopped_approval(approval, by) if call.name == ToolName.REQUEST_APPROVAL else None
+            approval = call.name == ToolName.REQUEST_APPROVAL
+            result = stopped_approval(state.approvals.get(call.id), by) if approval else None
             answer = ToolAnswer(result.dump()) if result else call_refused(call, by)
             delivered = await self.answer(call.id, answer)
             self._decided[call.id] = (by, Outcome.REJECTED)
