@@ -32,6 +32,8 @@ from bot.prs.base import PullRequestStore
 from bot.run.pacing import ChannelPacer
 from bot.settings import Settings
 from bot.slack_retry import RetryAfterHandler
+from bot.sources.github import GitHubSource, github_source
+from bot.tools.answers import tool_handlers
 from bot.webhooks import WebhookServer
 
 __all__ = ["Bot", "build_bot", "slack_client", "anthropic_client"]
@@ -72,6 +74,7 @@ class Bot:
     handler: AsyncSocketModeHandler | None = field(default=None)
     webhooks: WebhookServer | None = field(default=None)
     webhook_port: int | None = field(default=None)
+    github: GitHubSource | None = field(default=None)  # deploys and diffs, when GitHub is configured
     _http: aiohttp.ClientSession | None = field(default=None, repr=False)
 
     async def start(self, *, resume: bool = True, connect_timeout: float = 30.0) -> None:
@@ -112,6 +115,8 @@ class Bot:
         await self.tasks.close()
         await self.incidents.stop_all()  # the sessions go on in the cloud; a restart picks them up
         await self.prs.aclose()
+        if self.github is not None:
+            await self.github.aclose()
         if self._http is not None:
             await self._http.close()
             self.slack.session = self._http = None
@@ -133,9 +138,9 @@ def build_bot(
     identity: Once[SlackIdentity] = Once(lambda: learn_identity(slack))
     resources = SessionResources(anthropic, settings)
     registry, tasks, audit = IncidentRegistry(), BackgroundTasks(), AuditLog(settings.audit_log)
-    prs = pull_request_store(settings)
+    prs, github = pull_request_store(settings), github_source(settings)
     factory = RunFactory(settings=settings, slack=slack, anthropic=anthropic, pacer=pacer, identity=identity,
-                         resources=resources, prs=prs, audit=audit)  # fmt: skip
+                         resources=resources, prs=prs, audit=audit, tools=tool_handlers(github=github))  # fmt: skip
     opener = IncidentOpener(channel=settings.oncall_channel, anthropic=anthropic, resources=resources, factory=factory,
                             registry=registry)  # fmt: skip
     recovery = Recovery(channel=settings.oncall_channel, slack=slack, anthropic=anthropic, identity=identity,
@@ -155,5 +160,5 @@ def build_bot(
     home.register(app, registry, audit, approvers)
     return Bot(
         settings, app, slack, anthropic, incidents=registry, identity=identity, resources=resources, recovery=recovery,
-        intake=intake, tasks=tasks, prs=prs, clicks=clicks,
+        intake=intake, tasks=tasks, prs=prs, clicks=clicks, github=github,
     )  # fmt: skip

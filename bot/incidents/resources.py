@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from anthropic import AsyncAnthropic
 
 from bot.agents.evidence import Evidence, load_evidence
 from bot.agents.provision import Provisioned, provision, upload_evidence
+from bot.agents.repository import evidence_to_upload, repository_resources
 from bot.settings import Settings
 
 __all__ = ["Once", "SessionResources"]
@@ -38,6 +39,7 @@ class SessionResources:
 
     def __init__(self, anthropic: AsyncAnthropic, settings: Settings) -> None:
         self._anthropic = anthropic
+        self._settings = settings
         self._agent = Once(lambda: provision(anthropic, settings))
         self._evidence = Once(lambda: load_evidence(settings.incident_data, work_dir=settings.work_dir))
         self._files = Once(self._upload)
@@ -50,9 +52,10 @@ class SessionResources:
         """The incident data folder, read once per process."""
         return await self._evidence.get()
 
-    async def files(self) -> list[dict[str, str]]:
-        """The evidence as the session's file resources: uploaded once (reused by content hash), listed once."""
-        return list(await self._files.get())
+    async def files(self) -> list[Any]:
+        """The evidence as the session's file resources: uploaded once (reused by content hash), listed once; and the
+        repository, cloned by the platform, when GitHub is configured."""
+        return [*await self._files.get(), *repository_resources(self._settings)]
 
     async def _upload(self) -> list[dict[str, str]]:
-        return await upload_evidence(self._anthropic, await self.evidence())
+        return await upload_evidence(self._anthropic, evidence_to_upload(await self.evidence(), self._settings))

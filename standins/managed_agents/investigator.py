@@ -45,6 +45,8 @@ async def investigate(ctx: Context, message: str) -> None:
     memory = ctx.memory
     await ctx.say(f"{INTRO}\nLooking into: {ev.alert_title(message)}")
     await ctx.bash(f"ls -R {ev.MOUNT}")
+    for repository in sorted(ctx.repositories):  # cloned by the platform: its recent history is evidence too
+        await ctx.bash(f"git -C {shlex.quote(repository)} log --oneline -5")
     logs = ev.mounted(ctx, "logs")
     hits: dict[str, dict[str, int]] = {}
     for signature in SIGNATURES if logs else ():

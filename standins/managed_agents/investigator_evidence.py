@@ -22,7 +22,8 @@ class Answer(Protocol):
 
 class Context(Protocol):
     session_id: str
-    files: Mapping[str, bytes]
+    files: Mapping[str, bytes]  # mounted files, and the files of cloned repositories, by path
+    repositories: Mapping[str, str]  # mount path -> URL of each cloned repository
     memory: dict[str, Any]
 
     async def say(self, text: str) -> None: ...
@@ -67,6 +68,30 @@ def mounted(ctx: Context, folder: str) -> list[str]:
     """Mount paths of the evidence files under MOUNT/folder, sorted."""
     prefix = f"{MOUNT}/{folder}/"
     return sorted(path for path in ctx.files if path.startswith(prefix))
+
+
+def repo_root(ctx: Context) -> str:
+    """Where the repository a fix changes is: the cloned repository, else the evidence's repo/ copy."""
+    return min(ctx.repositories, default=f"{MOUNT}/repo")
+
+
+def repo_files(ctx: Context) -> list[str]:
+    """Paths of the repository's files, sorted."""
+    prefix = repo_root(ctx) + "/"
+    return sorted(path for path in ctx.files if path.startswith(prefix))
+
+
+def deploy_service(deploy: dict[str, Any]) -> str:
+    """The service a deploy record names: its own `service`, or a GitHub deployment's payload.service."""
+    payload = deploy.get("payload")
+    named = deploy.get("service") or (payload.get("service") if isinstance(payload, dict) else None)
+    return str(named or "")
+
+
+def deploy_name(deploy: dict[str, Any]) -> str:
+    """How a deploy is named in a sentence: its id ("d-4471"), or "#12" for a GitHub deployment's number."""
+    number = deploy.get("id")
+    return f"#{number}" if isinstance(number, int) else str(number)
 
 
 def rel(path: str) -> str:

@@ -45,6 +45,7 @@ class FakeContext:
                  wrapped: bool = True, pr_error: str | None = None, merge_error: str | None = None) -> None:
         self.session_id = "sesn_test"
         self.files = files
+        self.repositories: dict[str, str] = {}  # nothing cloned: the repository is the evidence's repo/ copy
         self.memory: dict[str, Any] = {}
         self.root = root
         self.steps: list[tuple[str, Any]] = []
