@@ -1,4 +1,5 @@
-"""The request_approval card: summary, PR, diff preview, and Approve/Reject while pending."""
+"""The request_approval card: summary, PR and diff preview (or, for an action, that no diff is attached), and
+Approve/Reject while pending."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ _HEADERS = {
 # header, call-outs, PR, diff, what the diff leaves out, diff hash, divider and actions: the rest is for the summary
 _RESERVED_BLOCKS = 8
 _NOTES_CHARS = 2800
+_NO_DIFF = (":information_source: *No diff is attached.* This approval covers the action described above and "
+            "nothing else: it approves no pull request, so it lets the agent merge nothing.")
 _NOTE_CHARS = 300
 
 
@@ -139,9 +142,12 @@ def _buttons(view: ApprovalView) -> dict:
         pr_number=view.pr_number,
         diff_sha256=view.diff_sha256,
     )
-    pr = f"PR #{view.pr_number}" if view.pr_number is not None else "this change"
-    whole = "the diff shown" if diff_preview(view.diff).complete else f"the whole diff in {view.diff_file}"
-    confirm = kit.confirm_dialog("Approve?", f"The agent may merge {pr} with {whole}.", ok="Approve", cancel="Not yet")
+    if view.pr_number is None:
+        allowed = "The agent may carry out the action described on the card, and nothing else."
+    else:
+        whole = "the diff shown" if diff_preview(view.diff).complete else f"the whole diff in {view.diff_file}"
+        allowed = f"The agent may merge PR #{view.pr_number} with {whole}."
+    confirm = kit.confirm_dialog("Approve?", allowed, ok="Approve", cancel="Not yet")
     return kit.actions(
         APPROVAL_BLOCK_ID,
         kit.button(":white_check_mark: Approve", ActionId.APPROVE, value, style="primary", confirm=confirm),
@@ -161,6 +167,8 @@ def approval_card(view: ApprovalView) -> Message:
     blocks.extend(kit.sections(summary, max_blocks=MAX_BLOCKS - _RESERVED_BLOCKS, note="… (summary cut short)"))
     if view.pr_number is not None or view.pr_title or view.pr_url:
         blocks.append(kit.section(_pr_line(view)))
+    elif not view.diff.strip():
+        blocks.append(kit.section(_NO_DIFF))
     readable = True  # every line is on the card or in the file it names
     if view.diff.strip():
         shown, readable = _diff_blocks(view, pending=pending)

@@ -116,7 +116,7 @@ class Settings(BaseSettings):
     model: str = "claude-opus-4-8"
     confirm_tools: Csv = ()  # built-in tools under the always_ask permission policy
     slack_posts_per_second: Positive = 1.0  # per channel; Slack allows about one chat.postMessage a second
-    console_url: str = "https://platform.claude.com/workspaces/default/sessions/{session_id}"
+    console_url: str = "https://platform.claude.com/sessions/{session_id}"  # as the Managed Agents cookbook links one
     approval_remind_after: Duration = 600.0  # seconds before approvers are reminded of a pending approval
     approval_timeout: Duration = 1800.0  # seconds before a pending approval is answered "rejected"
     approval_self_deny: Flag = False  # two-person rule: whoever opened the incident cannot approve its fix

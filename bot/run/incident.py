@@ -69,6 +69,8 @@ class IncidentRun:
         self._live = False
         self._live_event = asyncio.Event()
         self._in_flight: set[str] = set()
+        self._answering: dict[str, asyncio.Task[None]] = {}  # the bot's own tool answers in progress, by call id
+        self._enforcing: asyncio.Task[None] | None = None  # answering what a stopped agent still waits on
         self._tasks: set[asyncio.Task[Any]] = set()
         self._task: asyncio.Task[str] | None = None
         self._ticker: asyncio.Task[None] | None = None
@@ -215,7 +217,19 @@ class IncidentRun:
         """Wait until the session's history has been read (the state is complete up to now)."""
         await asyncio.wait_for(self._live_event.wait(), timeout)
 
+    async def settle(self, timeout: float) -> None:
+        """Let the bot's own tool answers in progress finish (at most `timeout` seconds)."""
+        running = [t for t in self._answering.values() if not t.done()]
+        if running:
+            await asyncio.wait(running, timeout=timeout)
+
     def _react(self) -> None:
+        if self.state.stopped_by is not None:  # a stopped agent gets no more answers but "stopped"
+            if (self._enforcing is None or self._enforcing.done()) and self.gate.owes_stop_answers():
+                self._enforcing = asyncio.create_task(self.gate.enforce_stop(), name=f"stop:{self.session_id}")
+                self._tasks.add(self._enforcing)
+                self._enforcing.add_done_callback(self._after_enforcing)
+            return
         for call in self.state.unanswered_custom_calls():
             if call.id in self._in_flight:
                 continue
@@ -223,6 +237,18 @@ class IncidentRun:
             task = asyncio.create_task(self._answer(call.id), name=f"tool:{call.id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+            if call.name != ToolName.REQUEST_APPROVAL:  # a person answers that one: a stop does not wait for it
+                self._answering[call.id] = task
+                task.add_done_callback(lambda _, call_id=call.id: self._answering.pop(call_id, None))
+
+    def _after_enforcing(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        if task.exception() is not None:
+            self.log.error("could not answer what the stopped agent waits on", exc_info=task.exception())
+        elif self._live:
+            self._react()  # events that came while it ran
 
     async def _answer(self, call_id: str) -> None:
         call = self.state.tools[call_id]

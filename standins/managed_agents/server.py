@@ -70,6 +70,8 @@ class ManagedAgentsStandin:
         self.requests: list[RecordedRequest] = []
         self.sessions: dict[str, Session] = {}
         self.cut_every: int | None = None
+        self.ignore_interrupts_while_idle = False  # True: a user.interrupt reaching a turn idle on requires_action
+        #                                            is recorded and changes nothing
         self.base_url = ""
         self._brain = brain
         self._failures: list[_Failure] = []
@@ -103,7 +105,8 @@ class ManagedAgentsStandin:
     def open_session(self, **fields: Any) -> Session:
         """Create a session with its runner and register it."""
         session = Session(clock=self.registry.clock, on_change=self._changed, **fields)
-        session.runner = TurnRunner(session, brain=self._load_brain, pace=self.pace)
+        session.runner = TurnRunner(session, brain=self._load_brain, pace=self.pace,
+                                    ignores_idle_interrupts=lambda: self.ignore_interrupts_while_idle)
         self.registry.next_seq(session.id)
         self.sessions[session.id] = session
         self._changed()

@@ -171,6 +171,34 @@ async def test_interrupt_cancels_the_running_command(client: anthropic.AsyncAnth
     assert server.sessions[sid].status == "idle"
 
 
+@pytest.mark.parametrize("ignored", [False, True])
+async def test_an_interrupt_to_a_turn_idle_on_a_tool_result_ends_it_unless_the_switch_ignores_it(
+        client: anthropic.AsyncAnthropic, server: ManagedAgentsStandin, brain: ScriptedBrain, ignored: bool) -> None:
+    async def asks(ctx: AgentContext, message: str) -> None:
+        brain.results.append(await ctx.call_tool("request_approval", {"summary": "restart"}))
+        await ctx.say("answered")
+
+    brain.first = asks
+    server.ignore_interrupts_while_idle = ignored
+    sid = await open_session(client)
+    stream = await client.beta.sessions.events.stream(sid)
+    await client.beta.sessions.events.send(sid, events=[user_message("go")])
+    [use] = [e for e in await read_until(stream, lambda ev: ev.type == "session.status_idle")
+             if e.type == "agent.custom_tool_use"]
+    await client.beta.sessions.events.send(sid, events=[{"type": "user.interrupt"}])
+    if not ignored:
+        seen = await read_until(stream, ends_turn)
+        assert seen[-1].stop_reason.type == "end_turn" and not brain.results
+        await stream.close()
+        return
+    await read_until(stream, lambda ev: ev.type == "user.interrupt" and ev.processed_at is not None)
+    assert server.sessions[sid].status == "idle" and server.sessions[sid].events[-1]["type"] == "user.interrupt"
+    await client.beta.sessions.events.send(sid, events=[tool_result(use.id, "rejected")])  # still waiting on it
+    seen = await read_until(stream, ends_turn)
+    await stream.close()
+    assert "session.status_running" in [e.type for e in seen] and brain.results == [ToolAnswer("rejected", False)]
+
+
 async def test_tool_confirmation_allow_and_deny(client: anthropic.AsyncAnthropic, server: ManagedAgentsStandin,
                                                 brain: ScriptedBrain) -> None:
     async def careful(ctx: AgentContext, message: str) -> None:
