@@ -14,6 +14,7 @@ from bot.audit import AuditLog
 from bot.identity import SlackIdentity
 from bot.incidents.resources import Once, SessionResources
 from bot.metadata import RootRecord
+from bot.ops.metrics import BotMetrics
 from bot.prs.base import PullRequestStore
 from bot.run.incident import IncidentRun, SlackThread
 from bot.run.pacing import ChannelPacer
@@ -37,6 +38,7 @@ class RunFactory:
     resources: SessionResources
     prs: PullRequestStore
     audit: AuditLog
+    metrics: BotMetrics | None = None
 
     async def start_thread(self, channel: str, root: Message, *, record: RootRecord) -> ThreadPublisher:
         """Post a new incident's root message (the record in its metadata); the publisher of its thread."""
@@ -52,7 +54,7 @@ class RunFactory:
         own = await self.identity.get()
         return ThreadPublisher(
             self.slack, channel=thread.channel, thread_ts=thread.ts, session_id=session_id, pacer=self.pacer, own=own,
-            root_record=record,
+            root_record=record, on_shown=self.metrics.shown if self.metrics is not None else None,
         )  # fmt: skip
 
     async def build(
@@ -80,4 +82,5 @@ class RunFactory:
             gate=gate,
             root_record=publisher.root_record,
             audit=self.audit,
+            metrics=self.metrics,
         )
