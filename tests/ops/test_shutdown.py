@@ -147,3 +147,24 @@ async def test_sigterm_exits_within_the_grace_even_when_slack_holds_the_writes_b
     finally:
         await proc.stop()
         await stage.stop()
+
+
+async def test_sigterm_while_starting_stops_the_start_and_exits_0_at_once(tmp_path: Path) -> None:
+    port = _free_port()
+    stage = await start_standins(incident_dir=OOM, work_dir=tmp_path / "work", health_port=port, shutdown_grace=GRACE)
+    # Slack holds the Socket Mode connection back for half a minute (Tier 1 limit on apps.connections.open).
+    stage.slack.fail_next("apps.connections.open", status=429, retry_after=30)
+    proc = BotProcess(stage, tmp_path / "bot.log")
+    try:
+        await proc.start()
+        await stage.slack.wait_for(
+            lambda s: any(c.method == "apps.connections.open" and c.status == 429 for c in s.calls), timeout=60)
+        assert proc.proc is not None
+        sent = time.monotonic()
+        proc.proc.send_signal(signal.SIGTERM)  # a rollout replaced the pod before it ever connected
+        code = await asyncio.wait_for(proc.proc.wait(), 60)
+        took = time.monotonic() - sent
+        assert code == 0 and took < 5, (code, took)
+    finally:
+        await proc.stop()
+        await stage.stop()
