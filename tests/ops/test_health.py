@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from bot.app import build_bot
-from bot.demo import DemoWorld, start_standins
+from bot.demo import DemoWorld, start_standins, start_world
 
 from tests.ops.conftest import OOM
 from tests.ops.probes import probe
@@ -58,7 +58,7 @@ async def test_readyz_names_the_managed_agents_api_when_it_does_not_answer(world
 
 
 async def test_livez_fails_while_something_blocks_the_event_loop_and_recovers(tmp_path: Path) -> None:
-    world = await start_world_with(tmp_path, liveness_max_lag=0.3)
+    world = await start_world(incident_dir=OOM, work_dir=tmp_path / "work", health_port=0, liveness_max_lag=0.3)
     port = world.bot.health_port
     assert port is not None
     try:
@@ -80,12 +80,6 @@ async def test_livez_fails_while_something_blocks_the_event_loop_and_recovers(tm
         assert await _until_live(port, within=5.0)
     finally:
         await world.stop()
-
-
-async def start_world_with(tmp_path: Path, **settings) -> DemoWorld:
-    from bot.demo import start_world
-
-    return await start_world(incident_dir=OOM, work_dir=tmp_path / "work", health_port=0, **settings)
 
 
 async def _until_live(port: int, *, within: float) -> bool:
