@@ -126,3 +126,19 @@ def test_compose_runs_two_replicas_on_one_redis_and_drains_before_the_kill() -> 
     assert grace and int(grace.group(1)) >= settings.shutdown_grace + 5
     assert bot["read_only"] is True and any(v.endswith(f":{settings.work_dir}") for v in bot["volumes"])
     assert "ports" not in bot  # two replicas cannot publish one host port; probes and metrics stay inside
+
+
+def test_the_wheel_the_image_installs_holds_every_module_of_the_repository() -> None:
+    """What `pip wheel .` packs is what setuptools' find_packages finds with pyproject's include: a folder of
+    modules it does not find (no __init__.py) would be missing from the image, and the bot would not start."""
+    from setuptools import find_packages
+
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())
+    include = project["tool"]["setuptools"]["packages"]["find"]["include"]
+    found = set(find_packages(where=str(REPO_ROOT), include=include))
+    tops = {p.rstrip("*") for p in include}
+    folders = {
+        ".".join(path.parent.relative_to(REPO_ROOT).parts)
+        for top in tops for path in (REPO_ROOT / top).rglob("*.py") if "__pycache__" not in path.parts
+    }  # fmt: skip
+    assert folders <= found, f"left out of the wheel: {sorted(folders - found)}"
