@@ -80,6 +80,13 @@ def _port(value: Any, info: ValidationInfo) -> Any:
     return int(raw)
 
 
+def _log_format(value: Any) -> Any:
+    raw = value.strip().lower() if isinstance(value, str) else value
+    if raw not in ("text", "json"):
+        raise SettingsError(f"LOG_FORMAT must be text or json, not {value!r}")
+    return raw
+
+
 def _flag(value: Any) -> Any:
     return value.strip().lower() in ("1", "true", "yes", "on") if isinstance(value, str) else value
 
@@ -90,6 +97,7 @@ Duration = Annotated[float, BeforeValidator(_duration)]
 Count = Annotated[int, BeforeValidator(_count)]
 Port = Annotated[int | None, BeforeValidator(_port)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
+LogFormat = Annotated[str, BeforeValidator(_log_format)]
 
 
 class Settings(BaseSettings):
@@ -122,6 +130,11 @@ class Settings(BaseSettings):
     approval_self_deny: Flag = False  # two-person rule: whoever opened the incident cannot approve its fix
     webhook_port: Port = None  # the webhook server is off unless a port is set
     webhook_host: str = "0.0.0.0"
+    health_port: Port = None  # /livez, /readyz and /metrics: off unless a port is set (0 picks a free one)
+    health_host: str = "0.0.0.0"
+    liveness_max_lag: Duration = 5.0  # seconds the event loop may lag before /livez fails
+    shutdown_grace: Duration = 20.0  # seconds SIGTERM gives the drain (Kubernetes' grace period must be longer)
+    log_format: LogFormat = "text"  # text, or json: one JSON object a line
     pagerduty_webhook_secret: str = ""
     pagerduty_replay_window: Duration = 300.0  # seconds: a delivery whose event.occurred_at is further off is refused
     alertmanager_token: str = ""

@@ -15,6 +15,7 @@ from bot.audit import AuditLog
 from bot.identity import SlackIdentity
 from bot.incidents.resources import Once, SessionResources
 from bot.metadata import RootRecord
+from bot.ops.metrics import BotMetrics
 from bot.prs.base import PullRequestStore
 from bot.run.incident import IncidentRun, SlackThread
 from bot.run.pacing import ChannelPacer
@@ -40,6 +41,7 @@ class RunFactory:
     prs: PullRequestStore
     audit: AuditLog
     tools: Mapping[str, ToolHandler] = field(default_factory=lambda: TOOLS)  # the custom tools' handlers by name
+    metrics: BotMetrics | None = None
 
     async def start_thread(self, channel: str, root: Message, *, record: RootRecord) -> ThreadPublisher:
         """Post a new incident's root message (the record in its metadata); the publisher of its thread."""
@@ -55,7 +57,7 @@ class RunFactory:
         own = await self.identity.get()
         return ThreadPublisher(
             self.slack, channel=thread.channel, thread_ts=thread.ts, session_id=session_id, pacer=self.pacer, own=own,
-            root_record=record,
+            root_record=record, on_shown=self.metrics.shown if self.metrics is not None else None,
         )  # fmt: skip
 
     async def build(
@@ -83,4 +85,5 @@ class RunFactory:
             gate=gate,
             root_record=publisher.root_record,
             audit=self.audit,
+            metrics=self.metrics,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,8 @@ from bot.audit import AuditLog, AuditRecord
 from bot.tools.answers import IncidentTools
 from bot.tools.base import ToolAnswer
 from bot.metadata import RootRecord
-from bot.run.events import Event, StopRequested, Tick
+from bot.ops.metrics import BotMetrics
+from bot.run.events import Event, LocalEvent, StopRequested, Tick
 from bot.run.follower import SeenEvents, follow_session
 from bot.run.publisher import ThreadPublisher
 from bot.run.reducer import reduce
@@ -52,6 +54,7 @@ class IncidentRun:
         console_url: str = "",
         root_record: RootRecord | None = None,
         audit: AuditLog | None = None,
+        metrics: BotMetrics | None = None,
     ) -> None:
         self.client = client
         self.state = state
@@ -62,6 +65,7 @@ class IncidentRun:
         self.gate = gate  # decides approvals and confirmations, expires them, stops; sends every tool answer
         gate.attach(self)
         self.audit = audit
+        self._metrics = metrics
         self.permalink: str | None = None
         self.root_record = root_record  # title, opener, source and first message, kept on the root message
         self._seen = SeenEvents()
@@ -116,12 +120,18 @@ class IncidentRun:
         if task.exception() is not None:
             self.log.error("follower crashed", exc_info=task.exception())
 
-    async def stop(self) -> None:
-        """Stop following (the session itself goes on in the cloud)."""
+    async def stop(self, *, flush_within: float = 0.0) -> None:
+        """Stop following (the session itself goes on in the cloud); first let Slack show what was already folded
+        in, for up to `flush_within` seconds (a restart shows the rest)."""
         for t in [self._task, *self._tasks]:
             if t is not None:
                 t.cancel()
         await asyncio.gather(*(t for t in [self._task, *self._tasks] if t is not None), return_exceptions=True)
+        if flush_within > 0:
+            try:
+                await self.publisher.flush(flush_within)
+            except TimeoutError:
+                self.log.warning("stopped before Slack showed everything; the next replica to follow shows the rest")
         await self.publisher.close()
 
     async def wait_finished(self, timeout: float | None = None) -> None:
@@ -142,23 +152,27 @@ class IncidentRun:
         """Fold one event in (once per id), show the result, and react if we are live."""
         if not self._seen.first_time(event):
             return
+        arrived = time.monotonic()
+        if self._metrics is not None:
+            self._metrics.folded(local=isinstance(event, LocalEvent))
         before = self.state
         try:
             self.state = reduce(before, event)
-            self.publish()
+            self.publish(arrived=arrived)
         except Exception:  # one event the bot cannot read must not stop the incident: skip it, and say so
             self.log.exception("could not read event %s of type %s; skipped it", getattr(event, "id", ""),
                                getattr(event, "type", "?"))  # fmt: skip
             self.state = reduce(before, unreadable(event))
-            self.publish()
+            self.publish(arrived=arrived)
         async with self._changed:
             self._changed.notify_all()
         if self._live:
             self._react()
 
-    def publish(self) -> None:
-        """Submit the current state to the publisher (it coalesces)."""
-        self.publisher.submit(render_root(self.state, console_url=self.console_url), render_thread(self.state, self._memo))
+    def publish(self, *, arrived: float | None = None) -> None:
+        """Submit the current state to the publisher (it coalesces); `arrived`: when the event it shows came in."""
+        self.publisher.submit(render_root(self.state, console_url=self.console_url), render_thread(self.state, self._memo),
+                              arrived=arrived)  # fmt: skip
 
     async def follow_up(self, *, user_id: str, text: str) -> None:
         """Relay a person's thread reply to the session as quoted, untrusted data; follow the new turn."""
@@ -185,7 +199,9 @@ class IncidentRun:
 
     async def record(self, action: str, *, who: str | None, tool_use_id: str | None = None, pr_number: int | None = None,
                      diff_sha256: str | None = None, outcome: str = "") -> None:  # fmt: skip
-        """Append to the audit trail, if one is configured."""
+        """Append to the audit trail, if one is configured (and count a decision in the metrics)."""
+        if self._metrics is not None:
+            self._metrics.decision(action)
         if self.audit is None:
             return
         await self.audit.append(

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
@@ -58,6 +58,7 @@ class ThreadPublisher:
         pacer: ChannelPacer,
         own: SlackIdentity,
         root_record: RootRecord | None = None,
+        on_shown: Callable[[Sequence[float]], None] | None = None,
     ) -> None:
         self._client = client
         self._own = own  # only messages and files it made count as shown (anyone can post metadata or pr-1.diff)
@@ -74,6 +75,9 @@ class ThreadPublisher:
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self._log = logging.LoggerAdapter(log, {"session": session_id})
+        self._on_shown = on_shown  # told the arrival times of the events each round of writes showed (metrics)
+        self._arrivals: list[float] = []
+        self._writes = 0
 
     @classmethod
     async def start_thread(
@@ -136,8 +140,11 @@ class ThreadPublisher:
         self._log.warning("ignoring %s metadata on %s, which the bot did not post", EVENT_TYPE, msg.get("ts"))
         return False
 
-    def submit(self, root: Message | None, items: Sequence[Rendered]) -> None:
-        """Ask for the thread to show this; only the latest submission matters (coalescing)."""
+    def submit(self, root: Message | None, items: Sequence[Rendered], *, arrived: float | None = None) -> None:
+        """Ask for the thread to show this; only the latest submission matters (coalescing). `arrived`: when the
+        event this shows came in (time.monotonic()), for the event-to-Slack latency."""
+        if arrived is not None and self._on_shown is not None:
+            self._arrivals.append(arrived)
         self._desired = (root, items)
         self._idle.clear()
         self._dirty.set()
@@ -158,13 +165,17 @@ class ThreadPublisher:
         while self._dirty.is_set():
             self._dirty.clear()
             root, items = self._desired or (None, ())
+            arrivals, self._arrivals, writes = self._arrivals, [], self._writes
             try:
                 await self._apply(root, items)
                 backoff = 1.0
+                if arrivals and self._writes > writes and self._on_shown is not None:
+                    self._on_shown(arrivals)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 self._log.exception("publishing to %s failed; retrying in %.0fs", self.channel, backoff)
+                self._arrivals[:0] = arrivals
                 self._dirty.set()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
@@ -208,6 +219,7 @@ class ThreadPublisher:
         if posted is not None and (posted.digest == fingerprint or item.file is not None):
             return
         await self._pacer.wait(self.channel)
+        self._writes += 1
         if item.file is not None:
             name, content = item.file
             await self._client.files_upload_v2(
