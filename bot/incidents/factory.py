@@ -80,4 +80,5 @@ class RunFactory:
             gate=gate,
             root_record=publisher.root_record,
             audit=self.audit,
+            stream_read_timeout=self.settings.stream_read_timeout,
         )

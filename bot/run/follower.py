@@ -17,7 +17,7 @@ __all__ = ["follow_session", "SeenEvents", "STREAM_READ_TIMEOUT"]
 
 log = logging.getLogger(__name__)
 
-STREAM_READ_TIMEOUT = 90.0  # the API pings idle streams; silence this long means the stream stalled
+STREAM_READ_TIMEOUT = 90.0  # silence this long on a stream: reopen it (the API may or may not ping idle streams)
 BACKOFF_START, BACKOFF_CAP = 0.5, 15.0
 
 
@@ -57,6 +57,7 @@ async def follow_session(
     on_live: Callable[[], Awaitable[None]],
     finished: Callable[[], bool],
     before_history: Callable[[], Awaitable[None]] | None = None,
+    read_timeout: float = STREAM_READ_TIMEOUT,
 ) -> str:
     """Deliver every event of a session once to `on_event` until `finished()`; returns why it stopped.
 
@@ -65,7 +66,7 @@ async def follow_session(
     """
     backoff = BACKOFF_START
     pending_first = before_history
-    streaming = client.with_options(timeout=httpx2.Timeout(STREAM_READ_TIMEOUT, connect=10.0))
+    streaming = client.with_options(timeout=httpx2.Timeout(read_timeout, connect=10.0))
     while True:
         try:
             async with await streaming.beta.sessions.events.stream(session_id) as stream:

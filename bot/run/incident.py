@@ -15,7 +15,7 @@ from bot.tools.answers import IncidentTools
 from bot.tools.base import ToolAnswer
 from bot.metadata import RootRecord
 from bot.run.events import Event, StopRequested, Tick
-from bot.run.follower import SeenEvents, follow_session
+from bot.run.follower import STREAM_READ_TIMEOUT, SeenEvents, follow_session
 from bot.run.publisher import ThreadPublisher
 from bot.run.reducer import reduce
 from bot.run.renderer import ThreadMemo, render_root, render_thread
@@ -52,6 +52,7 @@ class IncidentRun:
         console_url: str = "",
         root_record: RootRecord | None = None,
         audit: AuditLog | None = None,
+        stream_read_timeout: float = STREAM_READ_TIMEOUT,
     ) -> None:
         self.client = client
         self.state = state
@@ -62,6 +63,7 @@ class IncidentRun:
         self.gate = gate  # decides approvals and confirmations, expires them, stops; sends every tool answer
         gate.attach(self)
         self.audit = audit
+        self.stream_read_timeout = stream_read_timeout
         self.permalink: str | None = None
         self.root_record = root_record  # title, opener, source and first message, kept on the root message
         self._seen = SeenEvents()
@@ -94,6 +96,7 @@ class IncidentRun:
             on_live=self._go_live,
             finished=lambda: self.state.finished,
             before_history=before,
+            read_timeout=self.stream_read_timeout,
         )
         if reason == "finished":
             await self.publisher.flush()
