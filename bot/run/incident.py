@@ -97,6 +97,7 @@ class IncidentRun:
             finished=lambda: self.state.finished,
             before_history=before,
             read_timeout=self.stream_read_timeout,
+            since=lambda: self._seen.latest,
         )
         if reason == "finished":
             await self.publisher.flush()

@@ -27,8 +27,12 @@ def _history_reads(agents: ManagedAgentsStandin, session_id: str) -> list[Any]:
             and "types[]" not in r.query and r.status == 200]  # fmt: skip
 
 
+def _stream_requests(agents: ManagedAgentsStandin, session_id: str) -> list[Any]:
+    return [r for r in agents.requests if r.method == "GET" and r.path == f"/v1/sessions/{session_id}/events/stream"]
+
+
 def _stream_opens(agents: ManagedAgentsStandin, session_id: str) -> int:
-    return sum(r.method == "GET" and r.path == f"/v1/sessions/{session_id}/events/stream" for r in agents.requests)
+    return len(_stream_requests(agents, session_id))
 
 
 def _when(event: dict[str, Any]) -> datetime:
@@ -70,13 +74,16 @@ async def test_a_quiet_stream_is_reopened_and_reads_only_the_newer_history(work_
         first, *again = _history_reads(world.agents, sid)
         assert len(again) >= 6, "the quiet stream was not reopened"
         assert not any(key.startswith("created_at") for key in first.query)  # the first read takes it all
-        events = world.agents.sessions[sid].events
+        events, emitted = world.agents.sessions[sid].events, world.agents.sessions[sid].emitted_at
         for read in again:
             assert list(read.query.get("created_at[gte]", [])), f"a reopening read the whole history: {read.query}"
             since = datetime.fromisoformat(read.query["created_at[gte]"][0].replace("Z", "+00:00"))
-            had = [e for e in events if world.agents.sessions[sid].emitted_at[e["id"]] < read.at]
+            opened_at = max(r.at for r in _stream_requests(world.agents, sid) if r.at < read.at)
+            had = [e for e in events if emitted[e["id"]] < opened_at]  # what the earlier streams brought
             assert since == max(_when(e) for e in had), "it did not read from the last event it had"
-            newer = [e for e in events if _when(e) >= since]
+            again_had = [e for e in had if _when(e) >= since]
+            assert len(again_had) == 1 < len(had), f"it read {len(again_had)} of the {len(had)} events it had again"
+            newer = [e for e in events if emitted[e["id"]] < read.at and _when(e) >= since]
             assert read.response_bytes <= len(json.dumps({"data": newer, "next_page": None})) + 64
 
         for text in ("step 0 done", "step 1 done", "step 2 done", "all steps done"):
