@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 __all__ = ["bot_fields", "normalize_attachments", "normalize_blocks", "permalink"]
 
+UPDATE_TEXT = 4000  # chat.update: "The `text` field cannot exceed 4,000 characters" (msg_too_long)
 _THREAD_KEYS = ("reply_count", "reply_users", "reply_users_count", "latest_reply", "is_locked", "subscribed")
 
 
@@ -82,9 +83,14 @@ def _shown(msg: dict[str, Any]) -> dict[str, Any]:
 
 @method("chat.postMessage")
 async def chat_post_message(slack: SlackStandin, args: Args) -> dict[str, Any]:
-    """Post as the bot user, in a channel or a thread."""
+    """Post as the bot user, in a channel or a thread: one it is in (or any public one with chat:write.public),
+    and not archived."""
     ws = slack.workspace
-    channel = ws.channel(args.text("channel"))
+    channel = ws.bot_channel(args.text("channel"))
+    if channel.archived:
+        raise SlackError("is_archived")
+    if not ws.bot_is_member(channel) and not (slack.chat_write_public and not channel.private):
+        raise SlackError("not_in_channel")
     content = {k: v for k, v in _content(args).items() if v is not None}
     content.setdefault("text", "")
     msg = ws.add(channel, {**bot_fields(ws), **content}, thread_ts=args.text("thread_ts"),
@@ -95,13 +101,19 @@ async def chat_post_message(slack: SlackStandin, args: Args) -> dict[str, Any]:
 
 @method("chat.update")
 async def chat_update(slack: SlackStandin, args: Args) -> dict[str, Any]:
-    """Edit one of the bot's own messages; fields left out keep their value."""
+    """Edit one of the bot's own messages; fields left out keep their value. Not in an archived channel, and the
+    text (of a message given as text) at most 4,000 characters."""
     ws = slack.workspace
-    channel = ws.channel(args.text("channel"))
+    channel = ws.bot_channel(args.text("channel"))
+    if channel.archived:
+        raise SlackError("is_inactive")
     msg = ws.message(channel, args.text("ts"))
     if msg.get("user") != ws.bot_user_id:
         raise SlackError("cant_update_message")
-    ws.edit(msg, _content(args), editor=ws.bot_user_id)
+    content = _content(args)
+    if len(args.text("text") or "") > UPDATE_TEXT:
+        raise SlackError("msg_too_long")
+    ws.edit(msg, content, editor=ws.bot_user_id)
     slack.changed()
     return {"ok": True, "channel": channel.id, "ts": msg["ts"], "text": msg.get("text", ""), "message": _shown(msg)}
 
@@ -110,7 +122,7 @@ async def chat_update(slack: SlackStandin, args: Args) -> dict[str, Any]:
 async def chat_post_ephemeral(slack: SlackStandin, args: Args) -> dict[str, Any]:
     """Show a message to one member only (kept in slack.ephemerals)."""
     ws = slack.workspace
-    channel = ws.channel(args.text("channel"))
+    channel = ws.bot_channel(args.text("channel"))
     user = args.text("user")
     if not user or user not in ws.users:
         raise SlackError("user_not_in_channel")
@@ -127,7 +139,7 @@ async def chat_post_ephemeral(slack: SlackStandin, args: Args) -> dict[str, Any]
 async def chat_get_permalink(slack: SlackStandin, args: Args) -> dict[str, Any]:
     """A link to a stored message."""
     ws = slack.workspace
-    channel = ws.channel(args.text("channel"))
+    channel = ws.bot_channel(args.text("channel"))
     msg = ws.message(channel, args.text("message_ts"))
     return {"ok": True, "channel": channel.id, "permalink": permalink(ws, channel.id, msg)}
 
@@ -136,7 +148,7 @@ async def chat_get_permalink(slack: SlackStandin, args: Args) -> dict[str, Any]:
 async def reactions_add(slack: SlackStandin, args: Args) -> dict[str, Any]:
     """Add the bot's emoji reaction to a message."""
     ws = slack.workspace
-    channel = ws.channel(args.text("channel"))
+    channel = ws.bot_channel(args.text("channel"))
     if not args.text("timestamp"):
         raise SlackError("no_item_specified")
     msg = ws.message(channel, args.text("timestamp"))

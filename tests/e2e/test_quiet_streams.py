@@ -44,8 +44,8 @@ def _said(world: DemoWorld, root_ts: str, text: str) -> int:
 
 
 async def _world(work_dir: Path, agent: Any) -> DemoWorld:
-    world = await start_world(incident_dir=FIXTURES / "checkout-oom", work_dir=work_dir, brain=ScriptedBrain(first=agent),
-                              stream_read_timeout=QUIET)  # fmt: skip
+    world = await start_world(incident_dir=FIXTURES / "checkout-oom", work_dir=work_dir,
+                              brain=ScriptedBrain(first=agent), stream_read_timeout=QUIET)
     world.agents.ping_interval = None  # streams opened from now on stay silent while nothing happens
     return world
 
