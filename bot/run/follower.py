@@ -111,7 +111,7 @@ async def follow_session(
                 id=f"local-deleted-{session_id}", type="session.deleted"))  # fmt: skip
             return "deleted"
         except (httpx2.ReadTimeout, APITimeoutError):
-            log.info("stream for %s quiet for %.0fs; reopening it", session_id, read_timeout)
+            log.info("stream for %s quiet for %gs; reopening it", session_id, read_timeout)
             backoff = BACKOFF_START
             continue
         except (httpx2.HTTPError, APIError) as exc:
