@@ -22,7 +22,8 @@ SCHEMA_FILES = {1: "manifest.schema.1.0.0.json", 2: "manifest.schema.2.0.0.json"
 REMOTE = "https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas/"
 
 BOT_SCOPES = {
-    "commands", "chat:write", "chat:write.public", "channels:history", "groups:history", "channels:read",
+    "commands", "chat:write", "chat:write.public", "channels:history", "channels:join", "groups:history",
+    "channels:read",
     "groups:read", "usergroups:read", "users:read", "files:write", "reactions:write",
 }
 BOT_EVENTS = {"message.channels", "message.groups", "app_home_opened"}

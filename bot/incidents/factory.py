@@ -42,7 +42,7 @@ class RunFactory:
         """Post a new incident's root message (the record in its metadata); the publisher of its thread."""
         own = await self.identity.get()
         return await ThreadPublisher.start_thread(
-            self.slack, channel=channel, pacer=self.pacer, own=own, root=root, record=record
+            self.slack, channel=channel, pacer=self.pacer, own=own, root=root, record=record, audit=self.audit
         )
 
     async def publisher(
@@ -52,7 +52,7 @@ class RunFactory:
         own = await self.identity.get()
         return ThreadPublisher(
             self.slack, channel=thread.channel, thread_ts=thread.ts, session_id=session_id, pacer=self.pacer, own=own,
-            root_record=record,
+            root_record=record, audit=self.audit,
         )  # fmt: skip
 
     async def build(

@@ -39,6 +39,11 @@ def _said(world: DemoWorld, root_ts: str, text: str) -> int:
     return sum(text in block_text(m) for m in thread(world, root_ts)[1:])
 
 
+def _roots(world: DemoWorld) -> list[dict[str, Any]]:
+    """The incident root messages in #oncall (a broadcast approval card shows there too, but is a reply)."""
+    return [m for m in world.slack.messages(ONCALL) if m.get("subtype") != "thread_broadcast"]
+
+
 def _audit(world: DemoWorld) -> list[dict[str, Any]]:
     path = world.settings.audit_log
     lines = path.read_text().splitlines() if path.exists() else []
@@ -85,25 +90,24 @@ async def test_a_public_oncall_channel_the_bot_is_not_in_is_joined_once(work_dir
         await run.wait_finished(timeout=TIMEOUT)
         assert len(world.slack.calls_to("conversations.join")) == 1
         assert _said(world, root_ts, "first finding") == 1 and _said(world, root_ts, "second finding") == 1
-        assert len(world.slack.messages(ONCALL)) == 1  # one root message
+        assert len(_roots(world)) == 1
 
 
-async def test_the_whole_diff_is_posted_after_joining_when_only_files_need_membership(work_dir):
+async def test_the_bot_joins_before_it_reads_the_thread_or_posts_the_whole_diff(work_dir):
     async def agent(ctx, message):
         opened = await ctx.call_tool("open_pull_request", {"title": "t", "body": "b", "diff": _long_diff()})
         await ctx.call_tool("request_approval", {"summary": "warm-up",
                                                  "pr_number": json.loads(opened.text)["pr_number"]})
 
     async with _world(work_dir, agent) as world:
-        world.slack.chat_write_public = True  # messages reach #oncall without the bot in it; files do not
+        world.slack.chat_write_public = True  # messages reach #oncall without the bot in it; history, files do not
         world.slack.set_member(ONCALL, BOT, member=False)
         root_ts, run = await open_incident(world, YOU, "checkout OOM")
         card = await wait_for_card(world, root_ts, timeout=TIMEOUT)
         [diff] = [m for m in thread(world, root_ts) if any(f["name"] == "pr-1.diff" for f in m.get("files") or [])]
         assert float(diff["ts"]) < float(card["ts"])
         assert len(world.slack.calls_to("conversations.join")) == 1
-        assert [c.response["error"] for c in world.slack.calls_to("files.completeUploadExternal")
-                if c.response.get("error")] == ["not_in_channel"]  # fmt: skip
+        assert len(_roots(world)) == 1
 
 
 async def test_a_private_channel_the_bot_was_removed_from_is_not_joined_and_the_log_says_why(work_dir, caplog):
@@ -166,12 +170,14 @@ async def test_a_message_someone_deleted_is_skipped_and_the_thread_and_the_root_
         await run.publisher.flush(timeout=TIMEOUT)
         progress = thread(world, root_ts)[1]
         world.slack.delete_message(ONCALL, progress["ts"])
+        before = len(world.slack.calls)
         release.set()
         await run.wait_finished(timeout=TIMEOUT)
         assert _said(world, root_ts, "the finding after") == 1
-        updates = [c for c in world.slack.calls_to("chat.update") if c.args.get("ts") == progress["ts"]]
+        updates = [c for c in world.slack.calls[before:]
+                   if c.method == "chat.update" and c.args.get("ts") == progress["ts"]]  # fmt: skip
         assert [c.response.get("error") for c in updates] == ["message_not_found"]  # tried once, then left alone
-        [root] = world.slack.messages(ONCALL)
+        [root] = _roots(world)
         assert "the agent finished its turn" in root["text"]  # the root still shows where the incident is
         assert [r["outcome"].split(":")[0] for r in _audit(world)] == ["message_not_found"]
 
