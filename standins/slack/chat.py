@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .api import Args, SlackError, method
 from .store import Workspace, public
-from .validate import check_attachments, check_blocks, check_metadata, truncate_text
+from .validate import check_attachments, check_blocks, check_blocks_text, check_metadata, truncate_text
 
 if TYPE_CHECKING:
     from .server import SlackStandin
@@ -66,6 +66,7 @@ def _content(args: Args) -> dict[str, Any]:
             raise SlackError("markdown_text_conflict")
         text, blocks = markdown, [{"type": "markdown", "text": markdown}]
     check_blocks(blocks)
+    check_blocks_text(blocks)
     check_attachments(attachments)
     check_metadata(metadata)
     if not text and not blocks and not attachments:
