@@ -224,9 +224,9 @@ def _approval_items(key: str, view: ApprovalView, broadcast: bool) -> list[Rende
     card = approval_card(view)
     if view.pr_number is None or not view.diff_file or diff_preview(view.diff).complete:
         return [Rendered(key, card, broadcast=broadcast)]
-    # The publisher shows items in order and stops at the first failure: the card, and its buttons, never reach the
-    # thread before the whole diff does (after a restart too: it finds the file by name). If Slack refuses the file
-    # for good, the card is shown without its buttons.
+    # The publisher shows items in order and stops at the first failure it may retry: the card, and its buttons,
+    # never reach the thread before the whole diff does (after a restart too: it finds the file by name). If Slack
+    # refuses the file for good, the card is shown without its buttons.
     whole = Rendered(f"diff:{view.pr_number}", Message(text="", blocks=[]), file=(view.diff_file, view.diff))
     return [whole, Rendered(key, card, broadcast=broadcast, requires=whole.key)]
 

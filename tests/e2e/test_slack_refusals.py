@@ -53,10 +53,10 @@ def _audit(world: DemoWorld) -> list[dict[str, Any]]:
 def _ever_had_buttons(world: DemoWorld, action: ActionId) -> bool:
     """Whether any message the bot sent or updated carried this button, at any time."""
     for call in world.slack.calls:
-        if call.method in ("chat.postMessage", "chat.update") and call.status == 200:
+        if call.method in ("chat.postMessage", "chat.update") and (call.response or {}).get("ok"):
             blocks = call.args.get("blocks") or []
             blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
-            if any(b.get("action_id") == action for m in [{"blocks": blocks}] for b in buttons(m)):
+            if any(b.get("action_id") == action for b in buttons({"blocks": blocks})):
                 return True
     return False
 
