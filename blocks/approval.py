@@ -7,7 +7,6 @@ from typing import NamedTuple
 
 from blocks import _kit as kit
 from blocks.ids import ActionId, ButtonValue
-from blocks.limits import MAX_BLOCKS
 from blocks.message import Message
 from blocks.text import FENCE, code_block, escape, mrkdwn_from_markdown, one_line, truncate
 from blocks.views import ApprovalState, ApprovalView
@@ -27,9 +26,9 @@ _HEADERS = {
     ApprovalState.EXPIRED: ":hourglass: Expired — no decision in time",
     ApprovalState.CANCELLED: ":no_entry_sign: Cancelled",
 }
-# header, call-outs, PR, diff, what the diff leaves out, diff hash, divider and actions: the rest is for the summary
-_RESERVED_BLOCKS = 8
-_NOTES_CHARS = 2800
+_NOTES_CHARS = 2000
+_SUMMARY_CHARS = 2000  # with the call-outs, the diff and the decision, within Slack's total for a message's blocks
+_SUMMARY_CUT = "… (summary cut short)"
 _NO_DIFF = (":information_source: *No diff is attached.* This approval covers the action described above and "
             "nothing else: it approves no pull request, so it lets the agent merge nothing.")
 _NOTE_CHARS = 300
@@ -164,7 +163,9 @@ def approval_card(view: ApprovalView) -> Message:
     if view.diff_notes:  # first: the agent's summary must not push them out of sight
         blocks.append(_notes(view.diff_notes))
     summary = mrkdwn_from_markdown(escape(view.summary)) or "_No summary given._"
-    blocks.extend(kit.sections(summary, max_blocks=MAX_BLOCKS - _RESERVED_BLOCKS, note="… (summary cut short)"))
+    if len(summary) > _SUMMARY_CHARS:
+        summary = truncate(summary, _SUMMARY_CHARS - len(_SUMMARY_CUT) - 1) + "\n" + _SUMMARY_CUT
+    blocks.append(kit.section(summary))
     if view.pr_number is not None or view.pr_title or view.pr_url:
         blocks.append(kit.section(_pr_line(view)))
     elif not view.diff.strip():

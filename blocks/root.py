@@ -108,4 +108,4 @@ def root_message(view: IncidentView, *, now: datetime) -> Message:
         )
         blocks.append(kit.actions("incident_root_actions", kit.button(":octagonal_sign: Stop", ActionId.STOP, value, style="danger", confirm=confirm)))
     fallback = f"Incident: {truncate(title, 300)} — {_status(view).split(' ', 1)[1]}"
-    return Message(text=fallback, blocks=blocks)
+    return Message(text=fallback, blocks=kit.within_total(blocks, note="… (full text in the thread)"))

@@ -128,6 +128,7 @@ class Settings(BaseSettings):
     approval_remind_after: Duration = 600.0  # seconds before approvers are reminded of a pending approval
     approval_timeout: Duration = 1800.0  # seconds before a pending approval is answered "rejected"
     approval_self_deny: Flag = False  # two-person rule: whoever opened the incident cannot approve its fix
+    stream_read_timeout: Duration = 90.0  # seconds of silence after which a session's stream is reopened
     webhook_port: Port = None  # the webhook server is off unless a port is set
     webhook_host: str = "0.0.0.0"
     health_port: Port = None  # /livez, /readyz and /metrics: off unless a port is set (0 picks a free one)

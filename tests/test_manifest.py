@@ -26,8 +26,8 @@ SCHEMA_FILES = {1: "manifest.schema.1.0.0.json", 2: "manifest.schema.2.0.0.json"
 REMOTE = "https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas/"
 
 BOT_SCOPES = {
-    "commands", "chat:write", "chat:write.public", "channels:history", "groups:history", "usergroups:read",
-    "files:write",
+    "commands", "chat:write", "chat:write.public", "channels:history", "channels:join", "groups:history",
+    "usergroups:read", "files:write",
 }
 BOT_EVENTS = {"message.channels", "message.groups", "app_home_opened"}
 
@@ -41,6 +41,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "chat.update": {"chat:write"},
     "conversations.history": {"channels:history", "groups:history"},  # ONCALL_CHANNEL: public or private
     "conversations.replies": {"channels:history", "groups:history"},
+    "conversations.join": {"channels:join"},  # a public channel the bot finds itself outside of
     "files.completeUploadExternal": {"files:write"},
     "files.getUploadURLExternal": {"files:write"},
     "usergroups.users.list": {"usergroups:read"},

@@ -47,7 +47,7 @@ class RunFactory:
         """Post a new incident's root message (the record in its metadata); the publisher of its thread."""
         own = await self.identity.get()
         return await ThreadPublisher.start_thread(
-            self.slack, channel=channel, pacer=self.pacer, own=own, root=root, record=record
+            self.slack, channel=channel, pacer=self.pacer, own=own, root=root, record=record, audit=self.audit
         )
 
     async def publisher(
@@ -57,7 +57,7 @@ class RunFactory:
         own = await self.identity.get()
         return ThreadPublisher(
             self.slack, channel=thread.channel, thread_ts=thread.ts, session_id=session_id, pacer=self.pacer, own=own,
-            root_record=record, on_shown=self.metrics.shown if self.metrics is not None else None,
+            root_record=record, audit=self.audit, on_shown=self.metrics.shown if self.metrics is not None else None,
         )  # fmt: skip
 
     async def build(
@@ -86,4 +86,5 @@ class RunFactory:
             root_record=publisher.root_record,
             audit=self.audit,
             metrics=self.metrics,
+            stream_read_timeout=self.settings.stream_read_timeout,
         )

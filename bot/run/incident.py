@@ -17,7 +17,7 @@ from bot.tools.base import ToolAnswer
 from bot.metadata import RootRecord
 from bot.ops.metrics import BotMetrics
 from bot.run.events import Event, LocalEvent, StopRequested, Tick
-from bot.run.follower import SeenEvents, follow_session
+from bot.run.follower import STREAM_READ_TIMEOUT, SeenEvents, follow_session
 from bot.run.publisher import ThreadPublisher
 from bot.run.reducer import reduce
 from bot.run.renderer import ThreadMemo, render_root, render_thread
@@ -55,6 +55,7 @@ class IncidentRun:
         root_record: RootRecord | None = None,
         audit: AuditLog | None = None,
         metrics: BotMetrics | None = None,
+        stream_read_timeout: float = STREAM_READ_TIMEOUT,
     ) -> None:
         self.client = client
         self.state = state
@@ -66,6 +67,7 @@ class IncidentRun:
         gate.attach(self)
         self.audit = audit
         self._metrics = metrics
+        self.stream_read_timeout = stream_read_timeout
         self.permalink: str | None = None
         self.root_record = root_record  # title, opener, source and first message, kept on the root message
         self._seen = SeenEvents()
@@ -100,6 +102,8 @@ class IncidentRun:
             on_live=self._go_live,
             finished=lambda: self.state.finished,
             before_history=before,
+            read_timeout=self.stream_read_timeout,
+            since=lambda: self._seen.latest,
         )
         if reason == "finished":
             await self.publisher.flush()

@@ -60,11 +60,11 @@ class _Failure:
 class ManagedAgentsStandin:
     """A local Managed Agents API (REST + SSE) for the real `anthropic` client, with a rule-based brain."""
 
-    def __init__(self, pace: float = 0.0, brain: Any = None, *, ping_interval: float = 15.0,
+    def __init__(self, pace: float = 0.0, brain: Any = None, *, ping_interval: float | None = 15.0,
                  api_key: str | None = None, github_url: str | None = None) -> None:
         self.pace = pace
         self.github_url = github_url  # a GitHub stand-in's base URL: github_repository resources are cloned from it
-        self.ping_interval = ping_interval
+        self.ping_interval = ping_interval  # None: streams opened from now on send no pings (silence is silent)
         self.api_key = api_key
         self.registry = Registry()
         self.requests: list[RecordedRequest] = []
@@ -136,6 +136,10 @@ class ManagedAgentsStandin:
     def inject_stream_cut(self, every: int | None) -> None:
         """Abruptly close each SSE response after `every` data frames (None turns it off)."""
         self.cut_every = every
+
+    def coarse_timestamps(self, seconds: float) -> None:
+        """Cut every timestamp from now on to a grain of `seconds`, so events close together share processed_at."""
+        self.registry.clock.resolution = seconds
 
     def fail_next(self, method: str, path_regex: str, status: int, *, count: int = 1,
                   retry_after: float | None = None) -> None:

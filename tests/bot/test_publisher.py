@@ -156,11 +156,14 @@ async def test_blocks_slack_refuses_fall_back_to_plain_text(slack):
     thread_ts = (await w.start_thread()).thread_ts
     publisher = w.publisher(thread_ts, record=RECORD)
     slack.fail_next("chat.postMessage", status=200, error="invalid_blocks")
-    bad = Message("the plain text", blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}])
+    words = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Root cause:* the heap outgrew 256Mi"}}]
+    bad = Message("Root cause", blocks=[*words, {"type": "actions", "elements": [
+        {"type": "button", "action_id": "go", "text": {"type": "plain_text", "text": "Approve"}}]}])
     publisher.submit(None, [Rendered("message:1", bad)])
     await publisher.flush(timeout=10)
     [shown] = slack.thread(ONCALL, thread_ts)[1:]
-    assert shown["text"] == "the plain text" and not shown.get("blocks")
+    assert shown["text"].startswith("*Root cause:* the heap outgrew 256Mi") and not shown.get("blocks")
+    assert "invalid_blocks" in shown["text"] and "Approve" not in shown["text"]
 
 
 async def test_after_a_restart_nothing_is_sent_again_and_the_root_record_is_read_back(slack):

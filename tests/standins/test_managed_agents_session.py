@@ -120,6 +120,20 @@ async def test_events_list_pagination_and_filters(client: anthropic.AsyncAnthrop
         await client.beta.sessions.events.list(sid, page="page_garbage")
 
 
+async def test_time_filters_compare_processed_at_so_events_sharing_one_are_all_at_it(
+        client: anthropic.AsyncAnthropic, server: ManagedAgentsStandin, brain: ScriptedBrain) -> None:
+    brain.first = echo_script
+    server.coarse_timestamps(10**6)  # nothing in the API makes processed_at unique
+    sid = await open_session(client)
+    await client.beta.sessions.events.send(sid, events=[user_message("one")])
+    await server.wait_for(lambda s: s.sessions[sid].status == "idle" and len(s.sessions[sid].events) > 3)
+    events = server.sessions[sid].events
+    [stamp] = {e["processed_at"] for e in events}
+    at = (await client.beta.sessions.events.list(sid, limit=1)).data[0].processed_at
+    assert [e.id async for e in client.beta.sessions.events.list(sid, created_at_gte=at)] == [e["id"] for e in events]
+    assert [e.id async for e in client.beta.sessions.events.list(sid, created_at_gt=stamp)] == []
+
+
 async def test_message_sent_while_running_is_queued(client: anthropic.AsyncAnthropic,
                                                     server: ManagedAgentsStandin, brain: ScriptedBrain) -> None:
     async def slow(ctx: AgentContext, message: str) -> None:
