@@ -119,14 +119,16 @@ async def test_only_the_latest_submission_is_shown_and_unchanged_messages_cost_n
 
 
 async def test_writes_to_one_channel_are_spaced_by_the_pacer(slack):
-    w = await _writer(slack, per_second=20.0)  # one write every 50 ms per channel
+    w = await _writer(slack, per_second=10.0)  # one write every 100 ms per channel
     thread_ts = (await w.start_thread()).thread_ts
     publisher = w.publisher(thread_ts, record=RECORD)
     publisher.submit(None, _items("a", "b", "c", "d", "e"))
     await publisher.flush(timeout=10)
     posts = [c.at for c in slack.calls_to("chat.postMessage")]
     assert len(posts) == 6  # the root and five replies
-    assert min(b - a for a, b in zip(posts, posts[1:])) >= 0.045
+    # The pacer spaces the sends; arrivals carry each request's own delay, so judge the whole run, not one gap: five
+    # intervals are 0.5 s, unpaced the six posts take a few milliseconds, and two intervals of jitter are forgiven.
+    assert posts[-1] - posts[0] >= 0.3
 
 
 async def test_a_429_is_waited_out_and_the_message_is_posted_once(slack):
