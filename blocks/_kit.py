@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from blocks.ids import ActionId, ButtonValue, encode_button_value
-from blocks.limits import BUTTON_TEXT, CONTEXT_ELEMENTS, HEADER_TEXT, SECTION_TEXT
+from blocks.limits import BLOCKS_TEXT, BUTTON_TEXT, CONTEXT_ELEMENTS, HEADER_TEXT, SECTION_TEXT, blocks_text
 from blocks.text import escape, split_text, truncate
 
 Block = dict[str, Any]
@@ -27,6 +27,22 @@ def sections(text: str, *, max_blocks: int, note: str = "… (cut short)") -> li
         chunks = chunks[:max_blocks]
         chunks[-1] = truncate(chunks[-1], SECTION_TEXT - len(note) - 2) + "\n" + note
     return [section(chunk) for chunk in chunks]
+
+
+def within_total(blocks: list[Block], *, note: str = "… (cut short)") -> list[Block]:
+    """The blocks with their longest section texts cut (each saying so) until all their text is within Slack's
+    total for one message."""
+    excess = blocks_text(blocks) - BLOCKS_TEXT
+    longest = sorted((b for b in blocks if b.get("type") == "section" and isinstance(b.get("text"), dict)),
+                     key=lambda b: len(b["text"]["text"]), reverse=True)  # fmt: skip
+    for block in longest:
+        if excess <= 0:
+            break
+        text = block["text"]["text"]
+        keep = max(len(text) - excess - len(note) - 1, 0)
+        block["text"]["text"] = (truncate(text, keep) + "\n" + note) if keep else note
+        excess -= len(text) - len(block["text"]["text"])
+    return blocks
 
 
 def fields(*pairs: tuple[str, str]) -> Block:

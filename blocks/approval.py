@@ -1,4 +1,5 @@
-"""The request_approval card: summary, PR, diff preview, and Approve/Reject while pending."""
+"""The request_approval card: summary, PR and diff preview (or, for an action, that no diff is attached), and
+Approve/Reject while pending."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from typing import NamedTuple
 
 from blocks import _kit as kit
 from blocks.ids import ActionId, ButtonValue
-from blocks.limits import MAX_BLOCKS
 from blocks.message import Message
 from blocks.text import FENCE, code_block, escape, mrkdwn_from_markdown, one_line, truncate
 from blocks.views import ApprovalState, ApprovalView
@@ -26,9 +26,11 @@ _HEADERS = {
     ApprovalState.EXPIRED: ":hourglass: Expired — no decision in time",
     ApprovalState.CANCELLED: ":no_entry_sign: Cancelled",
 }
-# header, call-outs, PR, diff, what the diff leaves out, diff hash, divider and actions: the rest is for the summary
-_RESERVED_BLOCKS = 8
-_NOTES_CHARS = 2800
+_NOTES_CHARS = 2000
+_SUMMARY_CHARS = 2000  # with the call-outs, the diff and the decision, within Slack's total for a message's blocks
+_SUMMARY_CUT = "… (summary cut short)"
+_NO_DIFF = (":information_source: *No diff is attached.* This approval covers the action described above and "
+            "nothing else: it approves no pull request, so it lets the agent merge nothing.")
 _NOTE_CHARS = 300
 
 
@@ -139,9 +141,12 @@ def _buttons(view: ApprovalView) -> dict:
         pr_number=view.pr_number,
         diff_sha256=view.diff_sha256,
     )
-    pr = f"PR #{view.pr_number}" if view.pr_number is not None else "this change"
-    whole = "the diff shown" if diff_preview(view.diff).complete else f"the whole diff in {view.diff_file}"
-    confirm = kit.confirm_dialog("Approve?", f"The agent may merge {pr} with {whole}.", ok="Approve", cancel="Not yet")
+    if view.pr_number is None:
+        allowed = "The agent may carry out the action described on the card, and nothing else."
+    else:
+        whole = "the diff shown" if diff_preview(view.diff).complete else f"the whole diff in {view.diff_file}"
+        allowed = f"The agent may merge PR #{view.pr_number} with {whole}."
+    confirm = kit.confirm_dialog("Approve?", allowed, ok="Approve", cancel="Not yet")
     return kit.actions(
         APPROVAL_BLOCK_ID,
         kit.button(":white_check_mark: Approve", ActionId.APPROVE, value, style="primary", confirm=confirm),
@@ -158,9 +163,13 @@ def approval_card(view: ApprovalView) -> Message:
     if view.diff_notes:  # first: the agent's summary must not push them out of sight
         blocks.append(_notes(view.diff_notes))
     summary = mrkdwn_from_markdown(escape(view.summary)) or "_No summary given._"
-    blocks.extend(kit.sections(summary, max_blocks=MAX_BLOCKS - _RESERVED_BLOCKS, note="… (summary cut short)"))
+    if len(summary) > _SUMMARY_CHARS:
+        summary = truncate(summary, _SUMMARY_CHARS - len(_SUMMARY_CUT) - 1) + "\n" + _SUMMARY_CUT
+    blocks.append(kit.section(summary))
     if view.pr_number is not None or view.pr_title or view.pr_url:
         blocks.append(kit.section(_pr_line(view)))
+    elif not view.diff.strip():
+        blocks.append(kit.section(_NO_DIFF))
     readable = True  # every line is on the card or in the file it names
     if view.diff.strip():
         shown, readable = _diff_blocks(view, pending=pending)

@@ -14,6 +14,7 @@ __all__ = [
     "ACTION_ID",
     "ACTIONS_ELEMENTS",
     "BLOCK_ID",
+    "BLOCKS_TEXT",
     "BUTTON_TEXT",
     "BUTTON_VALUE",
     "CONTEXT_ELEMENTS",
@@ -23,6 +24,7 @@ __all__ = [
     "MESSAGE_TEXT",
     "SECTION_FIELDS",
     "SECTION_TEXT",
+    "blocks_text",
     "check_message",
 ]
 
@@ -38,6 +40,9 @@ BLOCK_ID = 255
 HEADER_TEXT = 150
 CONTEXT_ELEMENTS = 10
 ACTIONS_ELEMENTS = 25
+# All the text in one message's blocks: Slack documents 12,000 for markdown blocks and answers msg_blocks_too_long
+# near it for the others (slackapi/bolt-js#2509: "12,000 text characters with a buffer for block containers").
+BLOCKS_TEXT = 12000
 
 
 def _text(obj: Any) -> str:
@@ -98,11 +103,23 @@ def _check_block(where: str, block: dict[str, Any]) -> Iterator[str]:
         yield f"{where}: slack_sdk refuses it: {exc}"
 
 
+def blocks_text(node: Any) -> int:
+    """How many characters of text a message's blocks carry, all told."""
+    if isinstance(node, dict):
+        own = len(node["text"]) if isinstance(node.get("text"), str) else 0
+        return own + sum(blocks_text(v) for k, v in node.items() if k != "text" or not isinstance(v, str))
+    if isinstance(node, list):
+        return sum(blocks_text(v) for v in node)
+    return 0
+
+
 def check_message(msg: Message) -> list[str]:
     """List every Slack limit `msg` breaks (empty when it is fine to post)."""
     problems: list[str] = []
     if len(msg.text) > MESSAGE_TEXT:
         problems.append(f"text has {len(msg.text)} characters (limit {MESSAGE_TEXT})")
+    if blocks_text(msg.blocks) > BLOCKS_TEXT:
+        problems.append(f"blocks carry {blocks_text(msg.blocks)} characters of text (limit {BLOCKS_TEXT})")
     if len(msg.blocks) > MAX_BLOCKS:
         problems.append(f"{len(msg.blocks)} blocks (limit {MAX_BLOCKS})")
     seen_ids: set[str] = set()

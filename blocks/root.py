@@ -125,8 +125,10 @@ def root_message(view: IncidentView, *, now: datetime) -> Message:
     if view.stoppable and view.session_id:
         value = ButtonValue(session_id=view.session_id, tool_use_id="stop")
         confirm = kit.confirm_dialog(
-            "Stop the agent?", "The agent is interrupted now; pending approvals are cancelled.", ok="Stop", cancel="Keep going"
+            "Stop the agent?",
+            "The agent is interrupted now; what it waits on is refused: approvals rejected, held tool calls denied.",
+            ok="Stop", cancel="Keep going",
         )
         blocks.append(kit.actions("incident_root_actions", kit.button(":octagonal_sign: Stop", ActionId.STOP, value, style="danger", confirm=confirm)))
     fallback = f"Incident: {truncate(title, 300)} — {_status(view).split(' ', 1)[1]}"
-    return Message(text=fallback, blocks=blocks)
+    return Message(text=fallback, blocks=kit.within_total(blocks, note="… (full text in the thread)"))

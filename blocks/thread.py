@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from blocks import _kit as kit
-from blocks.limits import MAX_BLOCKS, SECTION_TEXT
+from blocks.limits import BLOCKS_TEXT, MAX_BLOCKS, SECTION_TEXT
 from blocks.message import Message
 from blocks.text import escape, mrkdwn_from_markdown, one_line, split_text, truncate
 from blocks.views import ErrorView, ProgressView, StepState, StepView
@@ -11,6 +11,7 @@ from blocks.views import ErrorView, ProgressView, StepState, StepView
 __all__ = ["MAX_SHOWN_STEPS", "agent_messages", "error_message", "notice", "progress_message", "reminder"]
 
 MAX_SHOWN_STEPS = 40  # a progress message shows the most recent steps; older ones are counted
+_MESSAGE_TEXT = BLOCKS_TEXT - SECTION_TEXT  # text per message, with room left for what Slack counts besides
 _FALLBACK = 1000
 _STEP_ICONS = {
     StepState.RUNNING: ":hourglass_flowing_sand:",
@@ -32,11 +33,13 @@ def _plural(n: int, word: str) -> str:
 def agent_messages(text: str) -> list[Message]:
     """An agent.message as one or more messages of escaped mrkdwn sections, each within Slack's limits."""
     chunks = split_text(mrkdwn_from_markdown(escape(text)), SECTION_TEXT)
-    messages = []
-    for i in range(0, len(chunks), MAX_BLOCKS):
-        part = chunks[i : i + MAX_BLOCKS]
-        messages.append(Message(text=one_line(part[0], _FALLBACK), blocks=[kit.section(c) for c in part]))
-    return messages
+    parts: list[list[str]] = []
+    for chunk in chunks:
+        if parts and len(parts[-1]) < MAX_BLOCKS and sum(map(len, parts[-1])) + len(chunk) <= _MESSAGE_TEXT:
+            parts[-1].append(chunk)
+        else:
+            parts.append([chunk])
+    return [Message(text=one_line(part[0], _FALLBACK), blocks=[kit.section(c) for c in part]) for part in parts]
 
 
 def _step_line(step: StepView) -> str:
@@ -68,12 +71,14 @@ def _pack(lines: list[str]) -> list[str]:
 def progress_message(view: ProgressView) -> Message:
     """One message for a run of tool calls: the latest steps with state icons, and how many came before."""
     steps = view.steps
-    shown = steps[-MAX_SHOWN_STEPS:]
-    hidden = len(steps) - len(shown)
+    lines = [_step_line(s) for s in steps[-MAX_SHOWN_STEPS:]]
+    while sum(len(line) + 1 for line in lines) > _MESSAGE_TEXT:
+        lines.pop(0)
+    hidden = len(steps) - len(lines)
     blocks = []
     if hidden:
         blocks.append(kit.context(f"… {_plural(hidden, 'earlier step')} not shown"))
-    blocks.extend(kit.section(t) for t in _pack([_step_line(s) for s in shown]))
+    blocks.extend(kit.section(t) for t in _pack(lines))
     failed = sum(1 for s in steps if s.state is StepState.ERROR)
     count = _plural(len(steps), "step") + (f", {failed} failed" if failed else "")
     if view.done:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
+import threading
 
 from bot.logs import setup_logging
 from bot.settings import SettingsError, load_settings
@@ -20,21 +22,51 @@ async def _run() -> int:
     from bot.app import build_bot
 
     settings = load_settings()
+    setup_logging(json_lines=settings.log_format == "json")
     bot = build_bot(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await bot.start()
-    except Exception as exc:
+        loop.add_signal_handler(sig, _on_signal, stop, settings.shutdown_grace)
+    starting = asyncio.create_task(bot.start(), name="start")
+    stopping = asyncio.create_task(stop.wait(), name="stop-signal")
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():  # a signal while starting: no point finishing the start
+        starting.cancel()
+        await asyncio.gather(starting, return_exceptions=True)
+    elif starting.exception() is not None:
+        stopping.cancel()
         await bot.stop()
-        print(f"incident-bot: could not start: {_explain(exc)}", file=sys.stderr)
+        print(f"incident-bot: could not start: {_explain(starting.exception())}", file=sys.stderr)  # type: ignore[arg-type]
         return 1
-    log.info("incident-bot is running; Ctrl-C stops it (open incidents continue in the cloud)")
-    await stop.wait()
-    await bot.stop()
+    else:
+        log.info("incident-bot is running; Ctrl-C stops it (open incidents continue in the cloud)")
+        await stopping
+    log.info("stopping: draining within %g s (SHUTDOWN_GRACE)", settings.shutdown_grace)
+    await bot.stop(grace=settings.shutdown_grace)
+    log.info("stopped")
     return 0
+
+
+HARD_STOP_AFTER = 5.0  # seconds past SHUTDOWN_GRACE before the process exits whatever it is doing
+
+
+def _on_signal(stop: asyncio.Event, grace: float) -> None:
+    """The first SIGTERM or SIGINT starts the drain, with a hard stop behind it in case something hangs (a
+    thread, a blocked loop); a second one exits at once."""
+    if stop.is_set():
+        log.warning("second stop signal: exiting now, without finishing the drain")
+        os._exit(1)
+    stop.set()
+    timer = threading.Timer(grace + HARD_STOP_AFTER, _hard_stop, args=(grace,))
+    timer.daemon = True
+    timer.start()
+
+
+def _hard_stop(grace: float) -> None:
+    log.error("the drain overran SHUTDOWN_GRACE (%g s) by %g s: exiting now", grace, HARD_STOP_AFTER)
+    logging.shutdown()
+    os._exit(1)
 
 
 def _explain(exc: Exception) -> str:

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 class AuditRecord:
     when: str
     who: str | None  # Slack user id; None when the bot acted (timeout)
-    action: str  # approved | rejected | expired | allowed | denied | stopped | merged | merge_refused
+    action: str  # approved | rejected | expired | allowed | denied | stopped | merged | merge_refused | slack_refused
     incident: str  # the incident's title
     session_id: str
     tool_use_id: str | None = None

@@ -22,11 +22,20 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def setup_logging(*, verbose: bool = True) -> None:
-    """Log to stderr at INFO (WARNING when not verbose), with the session id on each line."""
+def setup_logging(*, verbose: bool = True, json_lines: bool = False) -> None:
+    """Log to stderr at INFO (WARNING when not verbose), with the session id on each line; as one JSON object a
+    line (time, level, logger, session, message, and the traceback if any) when `json_lines`."""
     handler = logging.StreamHandler()
     handler.addFilter(RedactSecrets())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(session)s] %(message)s"))
+    handler.setFormatter(_json_lines() if json_lines else
+                         logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(session)s] %(message)s"))  # fmt: skip
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def _json_lines() -> logging.Formatter:
+    from pythonjsonlogger.json import JsonFormatter
+
+    return JsonFormatter("{levelname}{name}{session}{message}", style="{", timestamp="time",
+                         rename_fields={"levelname": "level", "name": "logger"}, json_ensure_ascii=False)  # fmt: skip

@@ -80,6 +80,13 @@ def _port(value: Any, info: ValidationInfo) -> Any:
     return int(raw)
 
 
+def _log_format(value: Any) -> Any:
+    raw = value.strip().lower() if isinstance(value, str) else value
+    if raw not in ("text", "json"):
+        raise SettingsError(f"LOG_FORMAT must be text or json, not {value!r}")
+    return raw
+
+
 def _flag(value: Any) -> Any:
     return value.strip().lower() in ("1", "true", "yes", "on") if isinstance(value, str) else value
 
@@ -90,6 +97,7 @@ Duration = Annotated[float, BeforeValidator(_duration)]
 Count = Annotated[int, BeforeValidator(_count)]
 Port = Annotated[int | None, BeforeValidator(_port)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
+LogFormat = Annotated[str, BeforeValidator(_log_format)]
 
 
 class Settings(BaseSettings):
@@ -116,12 +124,18 @@ class Settings(BaseSettings):
     model: str = "claude-opus-4-8"
     confirm_tools: Csv = ()  # built-in tools under the always_ask permission policy
     slack_posts_per_second: Positive = 1.0  # per channel; Slack allows about one chat.postMessage a second
-    console_url: str = "https://platform.claude.com/workspaces/default/sessions/{session_id}"
+    console_url: str = "https://platform.claude.com/sessions/{session_id}"  # as the Managed Agents cookbook links one
     approval_remind_after: Duration = 600.0  # seconds before approvers are reminded of a pending approval
     approval_timeout: Duration = 1800.0  # seconds before a pending approval is answered "rejected"
     approval_self_deny: Flag = False  # two-person rule: whoever opened the incident cannot approve its fix
+    stream_read_timeout: Duration = 90.0  # seconds of silence after which a session's stream is reopened
     webhook_port: Port = None  # the webhook server is off unless a port is set
     webhook_host: str = "0.0.0.0"
+    health_port: Port = None  # /livez, /readyz and /metrics: off unless a port is set (0 picks a free one)
+    health_host: str = "0.0.0.0"
+    liveness_max_lag: Duration = 5.0  # seconds the event loop may lag before /livez fails
+    shutdown_grace: Duration = 20.0  # seconds SIGTERM gives the drain (Kubernetes' grace period must be longer)
+    log_format: LogFormat = "text"  # text, or json: one JSON object a line
     pagerduty_webhook_secret: str = ""
     pagerduty_replay_window: Duration = 300.0  # seconds: a delivery whose event.occurred_at is further off is refused
     alertmanager_token: str = ""

@@ -45,3 +45,4 @@ class AuditAction(StrEnum):
     STOPPED = "stopped"
     MERGED = "merged"
     MERGE_REFUSED = "merge_refused"
+    SLACK_REFUSED = "slack_refused"  # Slack refused a thread message for good: shown as plain text, or skipped

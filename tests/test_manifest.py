@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import copy
+import inspect
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +17,7 @@ import yaml
 from jsonschema.protocols import Validator
 from jsonschema.validators import validator_for
 from referencing import Registry, Resource
+from slack_sdk.web.async_client import AsyncWebClient
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMAS = Path(__file__).resolve().parent / "data" / "slack"  # Slack's own, shipped with the tests (see its README)
@@ -22,10 +26,30 @@ SCHEMA_FILES = {1: "manifest.schema.1.0.0.json", 2: "manifest.schema.2.0.0.json"
 REMOTE = "https://raw.githubusercontent.com/slackapi/manifest-schema/v0.5.0/schemas/"
 
 BOT_SCOPES = {
-    "commands", "chat:write", "chat:write.public", "channels:history", "groups:history", "channels:read",
-    "groups:read", "usergroups:read", "users:read", "files:write", "reactions:write",
+    "commands", "chat:write", "chat:write.public", "channels:history", "channels:join", "groups:history",
+    "usergroups:read", "files:write",
 }
 BOT_EVENTS = {"message.channels", "message.groups", "app_home_opened"}
+
+# The bot-token scopes Slack's reference (docs.slack.dev/reference/methods/<method>) lists for each Web API method the
+# bot calls. A call to a method missing here fails test_the_bot_asks_only_for_the_scopes_it_uses: add it with its scopes.
+METHOD_SCOPES: dict[str, set[str]] = {
+    "auth.test": set(),
+    "chat.getPermalink": set(),
+    "chat.postEphemeral": {"chat:write"},
+    "chat.postMessage": {"chat:write", "chat:write.public"},  # .public: ONCALL_CHANNEL need not have the bot in it
+    "chat.update": {"chat:write"},
+    "conversations.history": {"channels:history", "groups:history"},  # ONCALL_CHANNEL: public or private
+    "conversations.replies": {"channels:history", "groups:history"},
+    "conversations.join": {"channels:join"},  # a public channel the bot finds itself outside of
+    "files.completeUploadExternal": {"files:write"},
+    "files.getUploadURLExternal": {"files:write"},
+    "usergroups.users.list": {"usergroups:read"},
+    "views.open": set(),
+    "views.publish": set(),
+}
+EVENT_SCOPES = {"message.channels": {"channels:history"}, "message.groups": {"groups:history"}, "app_home_opened": set()}
+COMMAND_SCOPES = {"commands"}  # /incident
 
 def _load_json(name: str) -> dict[str, Any]:
     return json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
@@ -141,3 +165,37 @@ def test_a_broken_manifest_fails_validation(
     versioned = [e.message for e in _validator(schema_for(broken)).iter_errors(broken)]
     assert any(complaint in m for m in versioned), versioned
     assert list(_validator(_load_json("manifest.schema.json")).iter_errors(broken)), "the dispatcher refuses it too"
+
+
+def _web_api_methods(client_method: str) -> set[str]:
+    """The Web API methods one AsyncWebClient method calls (files_upload_v2 calls two, through other methods)."""
+    source = inspect.getsource(getattr(AsyncWebClient, client_method))
+    called = set(re.findall(r"api_call\(\s*\"([\w.]+)\"", source))
+    for other in set(re.findall(r"self\.(\w+)\(", source)) & _client_methods() - {client_method}:
+        called |= _web_api_methods(other)
+    return called
+
+
+def _client_methods() -> set[str]:
+    return {name for name, value in vars(AsyncWebClient).items() if callable(value) and not name.startswith("_")}
+
+
+def methods_the_bot_calls() -> dict[str, set[str]]:
+    """Every Web API method the bot's code names (called or passed on), with the modules that name it."""
+    known, found = _client_methods(), {}
+    for path in sorted((REPO / "bot").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in known:
+                for method in _web_api_methods(node.attr):
+                    found.setdefault(method, set()).add(str(path.relative_to(REPO)))
+    return found
+
+
+def test_the_bot_asks_only_for_the_scopes_it_uses(manifest: dict[str, Any]) -> None:
+    called = methods_the_bot_calls()
+    assert {"chat.postMessage", "chat.update", "conversations.replies", "files.completeUploadExternal"} <= set(called)
+    unmapped = {m: where for m, where in called.items() if m not in METHOD_SCOPES}
+    assert not unmapped, f"add these methods and the scopes Slack lists for them to METHOD_SCOPES: {unmapped}"
+    events = manifest["settings"]["event_subscriptions"]["bot_events"]
+    needed = set().union(*(METHOD_SCOPES[m] for m in called), *(EVENT_SCOPES[e] for e in events), COMMAND_SCOPES)
+    assert set(manifest["oauth_config"]["scopes"]["bot"]) == needed

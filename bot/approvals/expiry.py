@@ -42,7 +42,7 @@ async def sleep_until(at: datetime) -> None:
 
 def reminder(approval: Approval, policy: ApprovalPolicy) -> ApprovalReminder:
     """The thread message that pings the approvers about a pending approval."""
-    what = f"PR #{approval.pr_number}" if approval.pr_number is not None else "the proposed fix"
+    what = f"PR #{approval.pr_number}" if approval.pr_number is not None else "the requested action"
     return ApprovalReminder(
         tool_use_id=approval.tool_use_id,
         mentions=policy.mentions,

@@ -18,9 +18,11 @@ from bot.tools.base import ToolAnswer
 from bot.approvals.clicks import Click
 from bot.approvals.expiry import ApprovalPolicy, expired, reminder, sleep_until
 from bot.approvals.result import ApprovalResult
+from bot.approvals.stopping import SETTLE_SECONDS, call_refused, denial, pending_after_stop, stopped_approval
 from bot.run.events import ConfirmationDecided, LocalEvent, StopRequested
 from bot.run.state import IncidentState
-from bot.words import AuditAction, ItemKind, Verdict
+from bot.run.values import pr_number
+from bot.words import AuditAction, ItemKind, ToolName, Verdict
 
 __all__ = ["ApprovalGate", "GatedIncident"]
 
@@ -49,6 +51,8 @@ class GatedIncident(Protocol):
     ) -> None: ...
 
     async def wait_live(self, timeout: float | None = None) -> None: ...
+
+    async def settle(self, timeout: float) -> None: ...
 
 
 class SlackPlace(Protocol):
@@ -207,7 +211,8 @@ class ApprovalGate:
         return None
 
     async def stop(self, click: Click) -> str | None:
-        """Interrupt the agent: user.interrupt, pending cards cancelled, who stopped it recorded."""
+        """Stop the agent: who stopped it recorded, pending cards closed, everything the agent waits on answered
+        (approvals rejected, held tool calls denied, other calls refused), then user.interrupt."""
         if click.channel != self._thread.channel or click.message_ts != self._thread.ts:
             return "This Stop button does not belong to an incident this bot is following. Nothing was sent."
         async with self._lock:
@@ -218,11 +223,51 @@ class ApprovalGate:
                 await self._client.beta.sessions.update(self._session_id, metadata={"stopped_by": click.user_id})
             except APIError as exc:
                 self.log.warning("could not record who stopped the session: %s", exc)
-            await self._client.beta.sessions.events.send(self._session_id, events=[{"type": "user.interrupt"}])
             await self._run.apply(StopRequested(by=click.user_id))
             await self._run.record(AuditAction.STOPPED, who=click.user_id)
             self.log.info("stopped by %s", click.user_id)
+            await self._wind_down(interrupt=True)
             return None
+
+    def owes_stop_answers(self) -> bool:
+        """A stopped incident has calls it has still to answer (made after the stop, or left by a restart)."""
+        return any(pending_after_stop(self._run.state, set(self._decided)))
+
+    async def enforce_stop(self) -> None:
+        """Answer what a stopped agent waits on, then interrupt it again (it went on: an interrupt that reached it
+        idle may have been ignored)."""
+        async with self._lock:
+            await self._wind_down(interrupt=False)
+
+    async def _wind_down(self, *, interrupt: bool) -> None:
+        """Answer every call the stopped agent waits on, exactly once, then user.interrupt: an interrupt sent to a
+        session idle on requires_action might be ignored, and the incident would wait forever."""
+        await self._run.settle(SETTLE_SECONDS)  # the bot's own answers in progress (a merge) finish first
+        state = self._run.state
+        by = state.stopped_by or ""
+        calls, held = pending_after_stop(state, set(self._decided))
+        for call in calls:
+            approval = call.name == ToolName.REQUEST_APPROVAL
+            result = stopped_approval(state.approvals.get(call.id), by) if approval else None
+            answer = ToolAnswer(result.dump()) if result else call_refused(call, by)
+            delivered = await self.answer(call.id, answer)
+            self._decided[call.id] = (by, Outcome.REJECTED)
+            if delivered and result is not None:
+                await self._run.record(Outcome.REJECTED, who=by, tool_use_id=call.id, pr_number=result.pr_number,
+                                       outcome=result.reason)  # fmt: skip
+            elif delivered and call.name == ToolName.MERGE_PULL_REQUEST:
+                await self._run.record(AuditAction.MERGE_REFUSED, who=by, tool_use_id=call.id,
+                                       pr_number=pr_number(call.input.get("pr_number")), outcome=answer.text[:500])
+        for conf in held:
+            event = denial(conf, by)
+            delivered = await send_once(self._client, self._session_id, event,
+                                        answered_key=("tool_use_id", conf.tool_use_id))
+            self._decided[conf.tool_use_id] = (by, Outcome.DENIED)
+            if delivered:
+                await self._run.apply(ConfirmationDecided(tool_use_id=conf.tool_use_id, by=by))
+                await self._run.record(Outcome.DENIED, who=by, tool_use_id=conf.tool_use_id, outcome="stopped")
+        if interrupt or calls or held:
+            await self._client.beta.sessions.events.send(self._session_id, events=[{"type": "user.interrupt"}])
 
     async def watch(self, tool_id: str) -> None:
         """Timers for one pending approval, counted from when the agent asked (so a restart keeps the clock): remind

@@ -18,7 +18,8 @@ PrNumber = Annotated[int | None, BeforeValidator(pr_number)]  # whatever was wri
 
 class ApprovalResult(BaseModel):
     """The user.custom_tool_result JSON for request_approval (CONTRACT.md: decision, approver, reason; the bot adds
-    pr_number and diff_sha256, what the decision covers, decided_at, and expired when nobody decided in time)."""
+    pr_number and diff_sha256, what the decision covers, decided_at, expired when nobody decided in time, and stopped
+    when a person stopped the incident while it waited)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -29,14 +30,15 @@ class ApprovalResult(BaseModel):
     diff_sha256: str = ""
     decided_at: datetime | None = None
     expired: bool = False
+    stopped: bool = False
 
     @classmethod
     def now(cls, *, approved: bool, approver: str | None, reason: str, pr: int | None, diff_sha256: str = "",
-            expired: bool = False) -> ApprovalResult:  # fmt: skip
+            expired: bool = False, stopped: bool = False) -> ApprovalResult:  # fmt: skip
         """A decision taken now."""
         decision = Outcome.APPROVED if approved else Outcome.REJECTED
         return cls(decision=decision, approver=approver, reason=reason, pr_number=pr, diff_sha256=diff_sha256,
-                   decided_at=datetime.now(timezone.utc), expired=expired)  # fmt: skip
+                   decided_at=datetime.now(timezone.utc), expired=expired, stopped=stopped)  # fmt: skip
 
     @property
     def outcome(self) -> Outcome:
@@ -48,8 +50,9 @@ class ApprovalResult(BaseModel):
         return value.isoformat() if value else None
 
     def dump(self) -> str:
-        """The result text sent to the session (`expired` only when true)."""
-        return json.dumps(self.model_dump(mode="json", exclude=None if self.expired else {"expired"}))
+        """The result text sent to the session (`expired` and `stopped` only when true)."""
+        unset = {flag for flag in ("expired", "stopped") if not getattr(self, flag)}
+        return json.dumps(self.model_dump(mode="json", exclude=unset or None))
 
     @classmethod
     def read(cls, text: str) -> ApprovalResult | None:

@@ -81,7 +81,8 @@ async def start_standins(
     clear_proxies()
     await asyncio.to_thread(work_dir.mkdir, parents=True, exist_ok=True)
     channels = {ONCALL: "oncall", ALERTS: "alerts"}
-    slack = SlackStandin(users=PEOPLE, usergroups=GROUPS, channels=channels, port=slack_port)
+    slack = SlackStandin(users=PEOPLE, usergroups=GROUPS, channels=channels, port=slack_port,
+                         bot_channels=(ONCALL, ALERTS))  # invited to both, as a real setup does
     api_url = await slack.start()
     agents = ManagedAgentsStandin(pace=pace, brain=brain, github_url=github.api_url if github else None)
     try:

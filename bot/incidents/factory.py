@@ -15,6 +15,7 @@ from bot.audit import AuditLog
 from bot.identity import SlackIdentity
 from bot.incidents.resources import Once, SessionResources
 from bot.metadata import RootRecord
+from bot.ops.metrics import BotMetrics
 from bot.prs.base import PullRequestStore
 from bot.run.incident import IncidentRun, SlackThread
 from bot.run.pacing import ChannelPacer
@@ -45,12 +46,13 @@ class RunFactory:
     prs: PullRequestStore
     audit: AuditLog
     tools: Mapping[str, ToolHandler] = field(default_factory=lambda: TOOLS)  # the custom tools' handlers by name
+    metrics: BotMetrics | None = None
 
     async def start_thread(self, channel: str, root: Message, *, record: RootRecord) -> ThreadPublisher:
         """Post a new incident's root message (the record in its metadata); the publisher of its thread."""
         own = await self.identity.get()
         return await ThreadPublisher.start_thread(
-            self.slack, channel=channel, pacer=self.pacer, own=own, root=root, record=record
+            self.slack, channel=channel, pacer=self.pacer, own=own, root=root, record=record, audit=self.audit
         )
 
     async def publisher(
@@ -60,7 +62,7 @@ class RunFactory:
         own = await self.identity.get()
         return ThreadPublisher(
             self.slack, channel=thread.channel, thread_ts=thread.ts, session_id=session_id, pacer=self.pacer, own=own,
-            root_record=record,
+            root_record=record, audit=self.audit, on_shown=self.metrics.shown if self.metrics is not None else None,
         )  # fmt: skip
 
     async def build(
@@ -90,4 +92,6 @@ class RunFactory:
             gate=gate,
             root_record=publisher.root_record,
             audit=self.audit,
+            metrics=self.metrics,
+            stream_read_timeout=self.settings.stream_read_timeout,
         )

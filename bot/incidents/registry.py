@@ -63,6 +63,8 @@ class IncidentRegistry:
             del self._runs[run.session_id]
             self._by_thread.pop((run.thread.channel, run.thread.ts), None)
 
-    async def stop_all(self) -> None:
-        """Stop following every run (the sessions go on in the cloud; a restart picks them up)."""
-        await asyncio.gather(*(run.stop() for run in self._runs.values()), return_exceptions=True)
+    async def stop_all(self, *, flush_within: float = 0.0) -> None:
+        """Stop following every run (the sessions go on in the cloud; a restart picks them up), each first letting
+        Slack show what it folded in, for up to `flush_within` seconds."""
+        runs = list(self._runs.values())
+        await asyncio.gather(*(run.stop(flush_within=flush_within) for run in runs), return_exceptions=True)

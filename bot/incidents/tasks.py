@@ -30,8 +30,15 @@ class BackgroundTasks:
         if not task.cancelled() and task.exception() is not None:
             log.error("task %s failed", task.get_name(), exc_info=task.exception())
 
-    async def close(self) -> None:
-        """Cancel every task still running and wait for them to end."""
+    async def close(self, *, grace: float = 0.0) -> None:
+        """Let running tasks finish for up to `grace` seconds (those they start too), then cancel the rest."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while self._tasks and (left := deadline - loop.time()) > 0:
+            await asyncio.wait(list(self._tasks), timeout=left)
+        if self._tasks and grace > 0:
+            log.info("cancelling %d task(s) still running: %s", len(self._tasks),
+                     ", ".join(sorted(t.get_name() for t in self._tasks)))  # fmt: skip
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 def _waiting(state: IncidentState) -> str:
-    parts = [f"PR #{a.pr_number} needs a decision" if a.pr_number is not None else "a fix needs a decision"
+    parts = [f"PR #{a.pr_number} needs a decision" if a.pr_number is not None else "an action needs a decision"
              for a in state.pending_approvals()]  # fmt: skip
     parts += [f"`{c.tool_name}` call needs Allow or Deny" for c in state.pending_confirmations()]
     return "; ".join(parts)

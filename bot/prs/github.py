@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 import re
 import shutil
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
@@ -18,6 +17,8 @@ import aiohttp
 from bot.github_api import JSON, GitHubApi, GitHubError
 from bot.prs.base import GitError, PullRequestInfo, PullRequestStore, commit_message, diff_sha256
 from bot.prs.git import run_git
+from bot.prs.patching import apply_diff
+from bot.prs.scratch import Change, change_at, read_base, touched_paths
 
 __all__ = ["GitHubPullRequests", "GitHubRepository"]
 
@@ -31,12 +32,6 @@ class GitHubRepository:
     default_branch: str
     html_url: str
     can_push: bool | None
-
-
-class _Change(NamedTuple):
-    path: str
-    mode: str
-    content: bytes | None  # None: the file is deleted
 
 
 class GitHubPullRequests(PullRequestStore):
@@ -137,21 +132,21 @@ class GitHubPullRequests(PullRequestStore):
         commit = {"message": message, "tree": tree["sha"], "parents": [base]}
         return str((await self._call("POST", "/git/commits", body=commit))["sha"])
 
-    async def _apply(self, base: str, base_tree: str, diff: str) -> list[_Change]:
+    async def _apply(self, base: str, base_tree: str, diff: str) -> list[Change]:
         """Apply the diff with `git apply` to the touched files as they are at `base`; the files that changed."""
-        patch = (diff if diff.endswith("\n") else diff + "\n").encode()
         work = Path(tempfile.mkdtemp(prefix="incident-bot-gh-"))
         try:
             await run_git(work, "init", "-q")
-            paths = _numstat_paths(await run_git(work, "apply", "--numstat", "-z", "-", stdin=patch))
+            paths = await touched_paths(work, diff)
             known = await self._entries(base_tree, paths)
             for path, (mode, _) in known.items():
                 target = work / path
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(await self._content(path, base))
                 target.chmod(0o755 if mode == "100755" else 0o644)
-            await run_git(work, "apply", "--whitespace=nowarn", "-", stdin=patch)
-            return [c for p in paths if (c := _change(work, p, known.get(p))) is not None]
+            # No --3way: the scratch folder holds the base's files but not their history.
+            await apply_diff(work, diff, index=False, three_way=False, current=lambda p: read_base(work, p))
+            return [c for p in paths if (c := change_at(work, p, known.get(p))) is not None]
         finally:
             await asyncio.to_thread(shutil.rmtree, work, True)
 
@@ -193,34 +188,3 @@ class GitHubPullRequests(PullRequestStore):
             return await self._api.call(method, path, body=body, params=params, accept=accept, missing_ok=missing_ok)
         except GitHubError as exc:
             raise GitError(str(exc)) from None
-
-
-def _numstat_paths(out: str) -> list[str]:
-    """Every path a diff touches (both sides of a rename), from `git apply --numstat -z`; refuses unsafe paths."""
-    fields, paths = out.split("\0"), []
-    i = 0
-    while i < len(fields) and fields[i]:
-        name = fields[i].rsplit("\t", 1)[1]
-        if name:
-            paths.append(name)
-            i += 1
-        else:  # a rename: "added\tdeleted\t" then the old and new names
-            paths += fields[i + 1 : i + 3]
-            i += 3
-    for path in paths:
-        parts = PurePosixPath(path).parts
-        if not parts or path.startswith("/") or ".." in parts or any(p.lower() == ".git" for p in parts):
-            raise GitError(f"git apply: refusing to patch {path!r} outside the repository")
-    return list(dict.fromkeys(paths))
-
-
-def _change(work: Path, path: str, before: tuple[str, str] | None) -> _Change | None:
-    """What is at one path after `git apply`: its bytes and mode, a deletion, or None (never existed)."""
-    target = work / path
-    if target.is_symlink():
-        raise GitError(f"{path}: the bot cannot create symbolic links on GitHub")
-    if not target.is_file():
-        return None if before is None else _Change(path, before[0], None)
-    mode = "100755" if os.access(target, os.X_OK) else "100644"
-    return _Change(path, mode, target.read_bytes())
-

@@ -1,4 +1,5 @@
-"""Pull requests in a real local git repository: a PR is a branch with the agent's diff applied by `git apply`."""
+"""Pull requests in a real local git repository: a PR is a branch with the agent's diff applied by `git apply`
+(bot/prs/patching.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from bot.prs.base import (
     GitError, PullRequestInfo, PullRequestStore, commit_message, diff_sha256, tool_use_trailer,
 )
 from bot.prs.git import run_git
+from bot.prs.patching import apply_diff
 
 __all__ = ["LocalPullRequests"]
 
@@ -82,10 +84,10 @@ class LocalPullRequests(PullRequestStore):
             branch = f"pr/{number}"
             # Start from main exactly: a bot killed mid-open may have left a staged diff or new files behind.
             await self._git(repo, "checkout", "-q", "-f", "-B", "_work", "main")
-            await self._git(repo, "clean", "-q", "-f", "-d")
+            await self._clean(repo)
             try:
-                patch = diff if diff.endswith("\n") else diff + "\n"
-                await self._git(repo, "apply", "--index", "--whitespace=nowarn", "-", stdin=patch.encode())
+                await apply_diff(repo, diff, index=True, three_way=True, reset=lambda: self._clean(repo),
+                                 current=lambda path: self._file_on_main(repo, path))  # fmt: skip
                 message = commit_message(title=title, body=body, tool_use_id=tool_use_id)
                 await self._git(repo, "commit", "-q", "-m", message)
                 await self._git(repo, "branch", "-q", branch, "_work")
@@ -94,6 +96,18 @@ class LocalPullRequests(PullRequestStore):
                 await self._git(repo, "checkout", "-q", "main")
                 await self._git(repo, "branch", "-q", "-D", "_work")
             return await self._info(repo, number)
+
+    async def _clean(self, repo: Path) -> None:
+        """Back to the checked-out commit exactly: nothing staged, changed or untracked."""
+        await self._git(repo, "reset", "-q", "--hard")
+        await self._git(repo, "clean", "-q", "-f", "-d")
+
+    async def _file_on_main(self, repo: Path, path: str) -> str | None:
+        """A file as main holds it (from git's objects: a link is its target's name, never what it points at)."""
+        try:
+            return await self._git(repo, "cat-file", "blob", f"main:{path}")
+        except GitError:
+            return None
 
     async def current_diff(self, session_id: str, number: int) -> str:
         """The PR's diff against the main it branched from, as it stands now."""

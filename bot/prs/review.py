@@ -7,7 +7,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from bot.prs.base import GitError
 from bot.prs.git import run_git
+from bot.prs.patching import DiffDoesNotApply, parse_variants, unreadable
 from bot.secrets import holds_secret
 
 __all__ = ["DiffReview", "MAX_DIFF_CHARS", "MAX_NOTES", "refusal_text", "review_diff"]
@@ -112,21 +114,38 @@ def _secrets(diff: str) -> tuple[list[str], list[str]]:
     return refusals, notes
 
 
+async def _read_each_way(work: Path, diff: str, *, call_outs: bool) -> tuple[list[str], list[str]]:
+    """`git apply --numstat --summary -z` of the diff (and, for call-outs, of its reverse: the old names of renamed
+    and deleted files) read every way a store may apply it (as written, recounted: bot/prs/patching.py), one output
+    per way that reads it; GitError only when no way does."""
+    forward: list[str] = []
+    backward: list[str] = []
+    failure: GitError | None = None
+    for flags, patch in parse_variants(diff):
+        try:
+            forward.append(await run_git(work, "apply", "--numstat", "--summary", "-z", *flags, "-", stdin=patch))
+            if call_outs:
+                backward.append(await run_git(work, "apply", "-R", "--numstat", "-z", *flags, "-", stdin=patch))
+        except GitError as exc:
+            failure = failure or exc  # the diff as written: its line numbers are the agent's
+    if not forward and failure is not None:
+        raise DiffDoesNotApply(unreadable(str(failure), diff))
+    return forward, backward
+
+
 async def review_diff(diff: str, *, call_outs: bool = True) -> DiffReview:
     """Read a diff as `git apply` does: binary patches, links and submodules refused; the rest called out in words
     (unless `call_outs` is false: then only the refusals are looked for, with one git process fewer)."""
     if len(diff) > MAX_DIFF_CHARS:
         return DiffReview((f"the diff has {len(diff):,} characters (at most {MAX_DIFF_CHARS:,})",), ())
-    patch = (diff if diff.endswith("\n") else diff + "\n").encode()
     work = Path(tempfile.mkdtemp(prefix="incident-bot-review-"))  # outside every repository: only the patch is read
     try:
-        forward = await run_git(work, "apply", "--numstat", "--summary", "-z", "-", stdin=patch)
-        backward = ""
-        if call_outs:  # the old names of renamed and deleted files
-            backward = await run_git(work, "apply", "-R", "--numstat", "-z", "-", stdin=patch)
+        forward, backward = await _read_each_way(work, diff, call_outs=call_outs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    files, summary = _numstat(forward)
+    read = [_numstat(out) for out in forward]
+    files = list(dict.fromkeys(f for found, _ in read for f in found))
+    summary = list(dict.fromkeys(line for _, lines in read for line in lines))
     refusals = [f"{_short(path)} is a binary patch" for path, binary in files if binary]
     more_refusals, notes = _modes(summary, diff)
     refusals += more_refusals
@@ -135,7 +154,7 @@ async def review_diff(diff: str, *, call_outs: bool = True) -> DiffReview:
     notes += secret_notes
     if not call_outs:
         return DiffReview(tuple(dict.fromkeys(refusals)), ())
-    paths = dict.fromkeys([p for p, _ in files] + [p for p, _ in _numstat(backward)[0]])
+    paths = dict.fromkeys([p for p, _ in files] + [p for out in backward for p, _ in _numstat(out)[0]])
     notes += [why for path in paths if (why := _placement(path)) is not None]
     if len(notes) > MAX_NOTES:
         notes = notes[: MAX_NOTES - 1] + [f"… and {len(notes) - MAX_NOTES + 1} more call-outs: read the whole diff"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,8 +15,9 @@ from bot.audit import AuditLog, AuditRecord
 from bot.tools.answers import IncidentTools
 from bot.tools.base import ToolAnswer
 from bot.metadata import RootRecord
-from bot.run.events import Event, StopRequested, Tick
-from bot.run.follower import SeenEvents, follow_session
+from bot.ops.metrics import BotMetrics
+from bot.run.events import Event, LocalEvent, StopRequested, Tick
+from bot.run.follower import STREAM_READ_TIMEOUT, SeenEvents, follow_session
 from bot.run.publisher import ThreadPublisher
 from bot.run.reducer import reduce
 from bot.run.renderer import ThreadMemo, render_root, render_thread
@@ -52,6 +54,8 @@ class IncidentRun:
         console_url: str = "",
         root_record: RootRecord | None = None,
         audit: AuditLog | None = None,
+        metrics: BotMetrics | None = None,
+        stream_read_timeout: float = STREAM_READ_TIMEOUT,
     ) -> None:
         self.client = client
         self.state = state
@@ -62,6 +66,8 @@ class IncidentRun:
         self.gate = gate  # decides approvals and confirmations, expires them, stops; sends every tool answer
         gate.attach(self)
         self.audit = audit
+        self._metrics = metrics
+        self.stream_read_timeout = stream_read_timeout
         self.permalink: str | None = None
         self.root_record = root_record  # title, opener, source and first message, kept on the root message
         self._seen = SeenEvents()
@@ -69,6 +75,8 @@ class IncidentRun:
         self._live = False
         self._live_event = asyncio.Event()
         self._in_flight: set[str] = set()
+        self._answering: dict[str, asyncio.Task[None]] = {}  # the bot's own tool answers in progress, by call id
+        self._enforcing: asyncio.Task[None] | None = None  # answering what a stopped agent still waits on
         self._tasks: set[asyncio.Task[Any]] = set()
         self._task: asyncio.Task[str] | None = None
         self._ticker: asyncio.Task[None] | None = None
@@ -94,6 +102,8 @@ class IncidentRun:
             on_live=self._go_live,
             finished=lambda: self.state.finished,
             before_history=before,
+            read_timeout=self.stream_read_timeout,
+            since=lambda: self._seen.latest,
         )
         if reason == "finished":
             await self.publisher.flush()
@@ -114,12 +124,18 @@ class IncidentRun:
         if task.exception() is not None:
             self.log.error("follower crashed", exc_info=task.exception())
 
-    async def stop(self) -> None:
-        """Stop following (the session itself goes on in the cloud)."""
+    async def stop(self, *, flush_within: float = 0.0) -> None:
+        """Stop following (the session itself goes on in the cloud); first let Slack show what was already folded
+        in, for up to `flush_within` seconds (a restart shows the rest)."""
         for t in [self._task, *self._tasks]:
             if t is not None:
                 t.cancel()
         await asyncio.gather(*(t for t in [self._task, *self._tasks] if t is not None), return_exceptions=True)
+        if flush_within > 0:
+            try:
+                await self.publisher.flush(flush_within)
+            except TimeoutError:
+                self.log.warning("stopped before Slack showed everything; the next replica to follow shows the rest")
         await self.publisher.close()
 
     async def wait_finished(self, timeout: float | None = None) -> None:
@@ -140,15 +156,18 @@ class IncidentRun:
         """Fold one event in (once per id), show the result, and react if we are live."""
         if not self._seen.first_time(event):
             return
+        arrived = time.monotonic()
+        if self._metrics is not None:
+            self._metrics.folded(local=isinstance(event, LocalEvent))
         before = self.state
         try:
             self.state = reduce(before, event)
-            self.publish()
+            self.publish(arrived=arrived)
         except Exception:  # one event the bot cannot read must not stop the incident: skip it, and say so
             self.log.exception("could not read event %s of type %s; skipped it", getattr(event, "id", ""),
                                getattr(event, "type", "?"))  # fmt: skip
             self.state = reduce(before, unreadable(event))
-            self.publish()
+            self.publish(arrived=arrived)
         async with self._changed:
             self._changed.notify_all()
         if self._live:
@@ -159,9 +178,10 @@ class IncidentRun:
         if self.root_record is not None:
             self.root_record = self.publisher.root_record = self.root_record.model_copy(update=fields)
 
-    def publish(self) -> None:
-        """Submit the current state to the publisher (it coalesces)."""
-        self.publisher.submit(render_root(self.state, console_url=self.console_url), render_thread(self.state, self._memo))
+    def publish(self, *, arrived: float | None = None) -> None:
+        """Submit the current state to the publisher (it coalesces); `arrived`: when the event it shows came in."""
+        self.publisher.submit(render_root(self.state, console_url=self.console_url), render_thread(self.state, self._memo),
+                              arrived=arrived)  # fmt: skip
 
     async def follow_up(self, *, user_id: str, text: str) -> None:
         """Relay a person's thread reply to the session as quoted, untrusted data; follow the new turn."""
@@ -188,7 +208,9 @@ class IncidentRun:
 
     async def record(self, action: str, *, who: str | None, tool_use_id: str | None = None, pr_number: int | None = None,
                      diff_sha256: str | None = None, outcome: str = "") -> None:  # fmt: skip
-        """Append to the audit trail, if one is configured."""
+        """Append to the audit trail, if one is configured (and count a decision in the metrics)."""
+        if self._metrics is not None:
+            self._metrics.decision(action)
         if self.audit is None:
             return
         await self.audit.append(
@@ -220,7 +242,19 @@ class IncidentRun:
         """Wait until the session's history has been read (the state is complete up to now)."""
         await asyncio.wait_for(self._live_event.wait(), timeout)
 
+    async def settle(self, timeout: float) -> None:
+        """Let the bot's own tool answers in progress finish (at most `timeout` seconds)."""
+        running = [t for t in self._answering.values() if not t.done()]
+        if running:
+            await asyncio.wait(running, timeout=timeout)
+
     def _react(self) -> None:
+        if self.state.stopped_by is not None:  # a stopped agent gets no more answers but "stopped"
+            if (self._enforcing is None or self._enforcing.done()) and self.gate.owes_stop_answers():
+                self._enforcing = asyncio.create_task(self.gate.enforce_stop(), name=f"stop:{self.session_id}")
+                self._tasks.add(self._enforcing)
+                self._enforcing.add_done_callback(self._after_enforcing)
+            return
         for call in self.state.unanswered_custom_calls():
             if call.id in self._in_flight:
                 continue
@@ -228,6 +262,18 @@ class IncidentRun:
             task = asyncio.create_task(self._answer(call.id), name=f"tool:{call.id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+            if call.name != ToolName.REQUEST_APPROVAL:  # a person answers that one: a stop does not wait for it
+                self._answering[call.id] = task
+                task.add_done_callback(lambda _, call_id=call.id: self._answering.pop(call_id, None))
+
+    def _after_enforcing(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        if task.exception() is not None:
+            self.log.error("could not answer what the stopped agent waits on", exc_info=task.exception())
+        elif self._live:
+            self._react()  # events that came while it ran
 
     async def _answer(self, call_id: str) -> None:
         call = self.state.tools[call_id]

@@ -1,4 +1,9 @@
-"""The publisher: the only writer to Slack for an incident thread. Ordered, coalesced, paced, restart-safe."""
+"""The publisher: the only writer to Slack for an incident thread. Ordered, coalesced, paced, restart-safe.
+
+What Slack refuses for good does not hold the thread up: a message whose layout is refused is shown as plain text,
+anything else refused is skipped (logged and audited) and the thread goes on; a public channel the bot is not in is
+joined once; a channel that refuses the thread is left alone for a while. Anything else is tried again.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,19 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from blocks.message import Message
+from blocks.plain import without_buttons
+from bot.audit import AuditLog
 from bot.identity import SlackIdentity
 from bot.metadata import EVENT_TYPE, ROOT_KEY, MessageMetadata, RootRecord
 from bot.run.pacing import ChannelPacer
+from bot.run.refusals import ThreadRefusals, refusal
 from bot.run.renderer import Rendered
 
 __all__ = ["ThreadPublisher", "digest", "reply"]
@@ -58,6 +66,8 @@ class ThreadPublisher:
         pacer: ChannelPacer,
         own: SlackIdentity,
         root_record: RootRecord | None = None,
+        audit: AuditLog | None = None,
+        on_shown: Callable[[Sequence[float]], None] | None = None,
     ) -> None:
         self._client = client
         self._own = own  # only messages and files it made count as shown (anyone can post metadata or pr-1.diff)
@@ -68,12 +78,18 @@ class ThreadPublisher:
         self.root_record = root_record  # kept in the root message's metadata; read back by load() when None
         self._posted: dict[str, _Posted] = {ROOT_KEY: _Posted(thread_ts, "")}  # the root's ts is the thread's
         self._fingerprints: dict[str, tuple[Message, str]] = {}  # key -> last message seen and its digest
+        self._files: dict[str, str] = {}  # key -> the name of the file shown under it
         self._desired: tuple[Message | None, Sequence[Rendered]] | None = None
         self._dirty = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
         self._task: asyncio.Task[None] | None = None
         self._log = logging.LoggerAdapter(log, {"session": session_id})
+        self._on_shown = on_shown  # told the arrival times of the events each round of writes showed (metrics)
+        self._arrivals: list[float] = []
+        self._writes = 0
+        self._refusals = ThreadRefusals(client, channel=channel, audit=audit, log=self._log, incident=lambda: (
+            self.root_record.title if self.root_record else "", self.session_id))
 
     @classmethod
     async def start_thread(
@@ -85,16 +101,26 @@ class ThreadPublisher:
         own: SlackIdentity,
         root: Message,
         record: RootRecord,
+        audit: AuditLog | None = None,
     ) -> ThreadPublisher:
         """Post an incident's root message, its record in the metadata, and return the publisher of its thread.
 
         Posted once, outside the retrying loop (a post retried after a lost answer could leave two roots), with no
-        session and no digest: the run's first publish rewrites it with both."""
+        session and no digest: the run's first publish rewrites it with both. A refusal is raised: no thread."""
+        publisher = cls(client, channel=channel, thread_ts="", session_id="", pacer=pacer, own=own,
+                        root_record=record, audit=audit)  # fmt: skip
         await pacer.wait(channel)
         meta = MessageMetadata(key=ROOT_KEY, record=record).dump()
-        resp = await _send(client.chat_postMessage, root, log, channel=channel, metadata=meta)
-        return cls(client, channel=channel, thread_ts=str(resp["ts"]), session_id="", pacer=pacer, own=own,
-                   root_record=record)  # fmt: skip
+        try:
+            resp = await publisher._refusals.send(client.chat_postMessage, ROOT_KEY, root, update=False,
+                                                  channel=channel, metadata=meta)  # fmt: skip
+        except SlackApiError as exc:
+            if refusal(exc) is not None:
+                publisher._refusals.say(ROOT_KEY, exc)
+            raise
+        publisher.thread_ts = str(resp["ts"])
+        publisher._posted = {ROOT_KEY: _Posted(publisher.thread_ts, "")}
+        return publisher
 
     @property
     def posted_keys(self) -> frozenset[str]:
@@ -110,9 +136,10 @@ class ThreadPublisher:
         cursor = None
         found: dict[str, _Posted] = {}
         while True:
-            resp = await self._client.conversations_replies(
-                channel=self.channel, ts=self.thread_ts, include_all_metadata=True, limit=200, cursor=cursor
-            )
+            resp = await self._refusals.call(
+                self._client.conversations_replies,
+                channel=self.channel, ts=self.thread_ts, include_all_metadata=True, limit=200, cursor=cursor,
+            )  # fmt: skip
             for msg in resp.get("messages", []):
                 meta = MessageMetadata.parse(msg)
                 if meta is not None and self._ours(msg):
@@ -136,8 +163,11 @@ class ThreadPublisher:
         self._log.warning("ignoring %s metadata on %s, which the bot did not post", EVENT_TYPE, msg.get("ts"))
         return False
 
-    def submit(self, root: Message | None, items: Sequence[Rendered]) -> None:
-        """Ask for the thread to show this; only the latest submission matters (coalescing)."""
+    def submit(self, root: Message | None, items: Sequence[Rendered], *, arrived: float | None = None) -> None:
+        """Ask for the thread to show this; only the latest submission matters (coalescing). `arrived`: when the
+        event this shows came in (time.monotonic()), for the event-to-Slack latency."""
+        if arrived is not None and self._on_shown is not None:
+            self._arrivals.append(arrived)
         self._desired = (root, items)
         self._idle.clear()
         self._dirty.set()
@@ -145,7 +175,7 @@ class ThreadPublisher:
             self._task = asyncio.create_task(self._run(), name=f"publisher:{self.session_id}")
 
     async def flush(self, timeout: float | None = None) -> None:
-        """Wait until everything submitted so far is shown in Slack."""
+        """Wait until everything submitted so far is shown in Slack (or refused by it for good)."""
         await asyncio.wait_for(self._idle.wait(), timeout)
 
     async def close(self) -> None:
@@ -158,13 +188,17 @@ class ThreadPublisher:
         while self._dirty.is_set():
             self._dirty.clear()
             root, items = self._desired or (None, ())
+            arrivals, self._arrivals, writes = self._arrivals, [], self._writes
             try:
                 await self._apply(root, items)
                 backoff = 1.0
+                if arrivals and self._writes > writes and self._on_shown is not None:
+                    self._on_shown(arrivals)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 self._log.exception("publishing to %s failed; retrying in %.0fs", self.channel, backoff)
+                self._arrivals[:0] = arrivals
                 self._dirty.set()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 30.0)
@@ -179,13 +213,14 @@ class ThreadPublisher:
 
     async def _apply(self, root: Message | None, items: Sequence[Rendered]) -> None:
         if root is not None:
-            await self._show(ROOT_KEY, Rendered(ROOT_KEY, root), root=True)
+            await self._show(Rendered(ROOT_KEY, root))
         seen: set[str] = set()
+        self._files.update((i.key, i.file[0]) for i in items if i.file is not None)
         for item in items:
             if item.key in seen:
                 continue
             seen.add(item.key)
-            await self._show(item.key, item)
+            await self._show(item)
 
     def _metadata(self, key: str, fingerprint: str) -> dict:
         record = self.root_record if key == ROOT_KEY else None
@@ -204,52 +239,53 @@ class ThreadPublisher:
         self._fingerprints[key] = (item.message, value)
         return value
 
-    async def _show(self, key: str, item: Rendered, *, root: bool = False) -> None:
-        fingerprint = self._fingerprint(key, item)
-        posted = self._posted.get(key)
+    def _shown_form(self, item: Rendered) -> tuple[Message, str] | None:
+        """What to show for an item and its fingerprint: without its buttons while what it requires was refused;
+        None while what it requires is not in the thread for another reason."""
+        fingerprint = self._fingerprint(item.key, item)
+        if not item.requires or item.requires in self._posted:
+            return item.message, fingerprint
+        error = self._refusals.skipped.get(item.requires)
+        if error is None:
+            return None
+        name = self._files.get(item.requires, item.requires)
+        note = f":no_entry: Slack would not take {name} ({error}), which has to be in this thread first: no buttons."
+        shown = without_buttons(item.message, note=note)
+        return shown, digest(shown)
+
+    async def _show(self, item: Rendered) -> None:
+        key, posted = item.key, self._posted.get(item.key)
+        form = self._shown_form(item)
+        if form is None or key in self._refusals.skipped or self._refusals.closed():
+            return
+        message, fingerprint = form
         if posted is not None and (posted.digest == fingerprint or item.file is not None):
             return
         await self._pacer.wait(self.channel)
+        self._writes += 1
+        try:
+            await self._write(item, message, fingerprint, posted)
+        except SlackApiError as exc:
+            if refusal(exc) is None:
+                raise
+            await self._refusals.skip(key, exc)
+
+    async def _write(self, item: Rendered, message: Message, fingerprint: str, posted: _Posted | None) -> None:
+        key = item.key
         if item.file is not None:
             name, content = item.file
-            await self._client.files_upload_v2(
-                channel=self.channel, thread_ts=self.thread_ts, filename=name, title=name, content=content
-            )
+            await self._refusals.call(self._client.files_upload_v2, channel=self.channel, thread_ts=self.thread_ts,
+                                      filename=name, title=name, content=content)  # fmt: skip
             self._posted[key] = _Posted(self.thread_ts, "file")
             return
         meta = self._metadata(key, fingerprint)
         if posted is not None:
-            await _send(
-                self._client.chat_update,
-                item.message,
-                self._log,
-                channel=self.channel,
-                ts=posted.ts,
-                metadata=meta,
-            )
+            await self._refusals.send(self._client.chat_update, key, message, update=True, channel=self.channel,
+                                      ts=posted.ts, metadata=meta)  # fmt: skip
             posted.digest = fingerprint
             return
-        resp = await _send(
-            self._client.chat_postMessage,
-            item.message,
-            self._log,
-            channel=self.channel,
-            thread_ts=self.thread_ts,
-            reply_broadcast=item.broadcast or None,
-            metadata=meta,
-            unfurl_links=False,
-            unfurl_media=False,
-        )
+        resp = await self._refusals.send(
+            self._client.chat_postMessage, key, message, update=False, channel=self.channel, thread_ts=self.thread_ts,
+            reply_broadcast=item.broadcast or None, metadata=meta, unfurl_links=False, unfurl_media=False,
+        )  # fmt: skip
         self._posted[key] = _Posted(str(resp["ts"]), fingerprint)
-
-
-async def _send(method, message: Message, logger: logging.Logger | logging.LoggerAdapter, **kwargs):  # type: ignore
-    """Call chat.postMessage or chat.update with a message's text and blocks (its plain text if Slack refuses them)."""
-    try:
-        return await method(text=message.text, blocks=message.blocks or None, **kwargs)
-    except SlackApiError as exc:
-        if exc.response.get("error") not in ("invalid_blocks", "invalid_blocks_format", "msg_too_long"):
-            raise
-        # Never lose a message to a layout bug: fall back to its plain text.
-        logger.error("Slack refused blocks (%s); sending plain text", exc.response.get("error"))
-        return await method(text=message.text[:39000] or "(empty)", blocks=None, **kwargs)

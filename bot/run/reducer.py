@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any, Mapping
@@ -15,10 +14,11 @@ from blocks.views import Decision, ErrorView, IncidentStatus, Outcome
 from bot.approvals.result import ApprovalResult
 from bot.run.events import (ApprovalReminder, ConfirmationDecided, Event, LocalEvent, Notice, StopRequested, Tick,
                             Unreadable, UpstreamStatus)  # fmt: skip
+from bot.run.root_cause import root_cause
 from bot.run.skipped import readable_input, skip
 from bot.run.state import Approval, Confirmation, IncidentState, PullRequest, ThreadItem, ToolCall
 from bot.run.steps import first_line
-from bot.run.values import parse_time, pr_number
+from bot.run.values import approval_pr, parse_time, pr_number
 from bot.secrets import redact
 from bot.words import ItemKind, ToolName
 
@@ -26,9 +26,6 @@ __all__ = ["reduce", "text_of"]
 
 log = logging.getLogger(__name__)
 
-# Bounded runs that cannot cross a line before "root cause": `\W*` would, and then every line start rescans
-# every newline after it.
-_ROOT_CAUSE = re.compile(r"^[^\w\n]{0,20}root cause[^\w\n]{0,20}[:\-]\s{0,20}([^\n]+)", re.IGNORECASE | re.MULTILINE)
 _FAILED_STOPS = {"retries_exhausted": "retries exhausted", "budget_reached": "budget reached", "refusal": "refusal"}
 
 
@@ -70,10 +67,8 @@ def _on_tool_use(state: IncidentState, ev: Any, *, custom: bool) -> IncidentStat
     )
     state = replace(state, tools=_put(state.tools, call.id, call), items=_add_step(state, call.id))
     if custom and call.name == ToolName.REQUEST_APPROVAL:
-        pr = call.input.get("pr_number")
-        if pr is None and state.latest_pr is not None:
-            pr = state.latest_pr.number
-        approval = Approval(tool_use_id=call.id, summary=str(call.input.get("summary", "")), pr_number=pr_number(pr))
+        pr = approval_pr(call.input, state.latest_pr.number if state.latest_pr else None)
+        approval = Approval(tool_use_id=call.id, summary=str(call.input.get("summary", "")), pr_number=pr)
         item = ThreadItem(key=f"approval:{call.id}", kind=ItemKind.APPROVAL, ref=call.id, broadcast=True)
         state = replace(state, approvals=_put(state.approvals, call.id, approval), items=state.items + (item,))
     if not custom and call.permission == "ask":
@@ -133,8 +128,9 @@ def _on_decision(state: IncidentState, approval: Approval, result: ApprovalResul
         approval = replace(approval, decision=decision, diff_sha256="")
     else:
         by, when = result.approver or None, result.decided_at or at
-        decision = Decision(outcome=result.outcome, by=by, at=when, reason=result.reason)
-        approval = replace(approval, decision=decision, diff_sha256=result.diff_sha256)
+        reason = "the incident was stopped" if result.stopped else result.reason  # the card names who by itself
+        decision = Decision(outcome=result.outcome, by=by, at=when, reason=reason)
+        approval = replace(approval, decision=decision, diff_sha256=result.diff_sha256, note="")  # decided after all
         if result.pr_number is not None:
             approval = replace(approval, pr_number=result.pr_number)
     return replace(state, approvals=_put(state.approvals, approval.tool_use_id, approval))
@@ -211,13 +207,12 @@ def reduce(state: IncidentState, ev: Event) -> IncidentState:
             return _on_error(state, ev)
         case "agent.message":
             text = text_of(ev.content)
-            found = _ROOT_CAUSE.search(text)
             item = ThreadItem(key=f"message:{ev.id}", kind=ItemKind.MESSAGE, text=text)
             return replace(
                 state,
                 items=state.items + (item,),
                 last_message=text,
-                root_cause=found.group(1).strip() if found else state.root_cause,
+                root_cause=root_cause(text) or state.root_cause,
             )
         case "agent.tool_use" | "agent.mcp_tool_use":
             return _on_tool_use(state, ev, custom=False)

@@ -46,6 +46,7 @@ class Rendered:
     message: Message
     broadcast: bool = False
     file: tuple[str, str] | None = None  # (filename, content): upload once instead of a message
+    requires: str = ""  # the key of an item that must be in the thread before this one's buttons are
 
 
 class ThreadMemo:
@@ -173,7 +174,7 @@ def _confirmation_view(state: IncidentState, item: ThreadItem) -> ConfirmationVi
 def _scrub(r: Rendered) -> Rendered:
     file = (r.file[0], redact(r.file[1])) if r.file else None
     message = Message(text=redact(r.message.text), blocks=redact_blocks(r.message.blocks))
-    return Rendered(r.key, message, broadcast=r.broadcast, file=file)
+    return Rendered(r.key, message, broadcast=r.broadcast, file=file, requires=r.requires)
 
 
 def render_thread(state: IncidentState, memo: ThreadMemo | None = None) -> list[Rendered]:
@@ -222,13 +223,14 @@ def _render_thread(state: IncidentState, memo: ThreadMemo) -> list[Rendered]:
 
 
 def _approval_items(key: str, view: ApprovalView, broadcast: bool) -> list[Rendered]:
-    card = Rendered(key, approval_card(view), broadcast=broadcast)
+    card = approval_card(view)
     if view.pr_number is None or not view.diff_file or diff_preview(view.diff).complete:
-        return [card]
-    # The publisher shows items in order and stops at the first failure: the card, and its buttons, never reach the
-    # thread before the whole diff does (after a restart too: it finds the file by name).
+        return [Rendered(key, card, broadcast=broadcast)]
+    # The publisher shows items in order and stops at the first failure it may retry: the card, and its buttons,
+    # never reach the thread before the whole diff does (after a restart too: it finds the file by name). If Slack
+    # refuses the file for good, the card is shown without its buttons.
     whole = Rendered(f"diff:{view.pr_number}", Message(text="", blocks=[]), file=(view.diff_file, view.diff))
-    return [whole, card]
+    return [whole, Rendered(key, card, broadcast=broadcast, requires=whole.key)]
 
 
 def _reminder(text: str, mentions: tuple[str, ...]) -> Message:

@@ -20,8 +20,8 @@ def summarise_input(name: str, tool_input: dict) -> str:
     if name == ToolName.OPEN_PULL_REQUEST:
         return str(tool_input.get("title", ""))
     if name == ToolName.REQUEST_APPROVAL:
-        pr = tool_input.get("pr_number")
-        return f"PR #{pr}" if pr is not None else "latest PR"
+        pr = tool_input.get("pr_number")  # left out: the latest PR, or no PR at all (an action): its summary says
+        return f"PR #{pr}" if pr is not None else first_line(str(tool_input.get("summary", "")), 100)
     if name == ToolName.MERGE_PULL_REQUEST:
         return f"PR #{tool_input.get('pr_number')}"
     parts = [f"{tool_input[k]}" for k in _PREFERRED_KEYS if k in tool_input and tool_input[k] not in (None, "")]

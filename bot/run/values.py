@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import reprlib
+from collections.abc import Mapping
 from datetime import datetime
 
-__all__ = ["MAX_PR_NUMBER", "parse_time", "pr_number", "shown"]
+__all__ = ["MAX_PR_NUMBER", "approval_pr", "parse_time", "pr_number", "shown"]
 
 MAX_PR_NUMBER = 10**9
 _REPR = reprlib.Repr()
@@ -28,6 +29,15 @@ def pr_number(value: object) -> int | None:
     if isinstance(value, int) and 0 < value <= MAX_PR_NUMBER:
         return value
     return None
+
+
+def approval_pr(tool_input: Mapping[str, object], latest: int | None) -> int | None:
+    """The PR a request_approval call asks about: its pr_number; the incident's latest PR when it names none; None,
+    an action with no diff, for `"pr_number": null` or when there is no PR yet (and for a value that is no number,
+    which the tool refuses)."""
+    if "pr_number" not in tool_input:
+        return latest
+    return pr_number(tool_input["pr_number"])
 
 
 def shown(value: object) -> str:

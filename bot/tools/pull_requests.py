@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from blocks.views import Outcome
 from bot.prs.base import GitError
+from bot.prs.patching import DiffDoesNotApply
 from bot.prs.review import DiffReview, refusal_text, review_diff
 from bot.run.state import IncidentState, ToolCall
-from bot.run.values import pr_number
+from bot.run.values import approval_pr, pr_number
 from bot.tools.base import ToolAnswer, ToolContext, ToolHandler, bad_pr_number, error, ok
 from bot.words import ToolName
 
@@ -24,6 +25,8 @@ async def open_pull_request(tools: ToolContext, call: ToolCall, state: IncidentS
             return error(refusal_text(review))
         await tools.prs.ensure_repo(tools.session_id, tools.evidence.repo_dir)
         pr = await tools.prs.open(tools.session_id, title=title, body=body, diff=diff, tool_use_id=call.id)
+    except DiffDoesNotApply as exc:
+        return error(f"the diff does not apply to the repository: {exc}")
     except GitError as exc:
         if "apply" in str(exc).lower():
             return error(f"the diff does not apply to the repository: {exc}")
@@ -43,16 +46,15 @@ async def open_pull_request(tools: ToolContext, call: ToolCall, state: IncidentS
 async def request_approval(tools: ToolContext, call: ToolCall, state: IncidentState) -> ToolAnswer | None:
     """None when a person can be asked (the approval card answers); an error when there is nothing to approve."""
     requested = call.input.get("pr_number")
-    if requested is None:
-        if state.latest_pr is None:
-            return error(
-                "no pull request to approve: call open_pull_request first, then request_approval with its pr_number"
-            )
-        number: int | None = state.latest_pr.number
-    else:
-        number = pr_number(requested)
-        if number is None:
-            return bad_pr_number(ToolName.REQUEST_APPROVAL, requested)
+    if requested is not None and pr_number(requested) is None:
+        return bad_pr_number(ToolName.REQUEST_APPROVAL, requested)
+    asked = state.approvals.get(call.id)  # what its card shows: the reducer read the call once
+    number = asked.pr_number if asked else approval_pr(call.input, state.latest_pr.number if state.latest_pr else None)
+    if number is None:  # an action, not a PR: the summary is all the approver has to go on
+        if not str(call.input.get("summary", "")).strip():
+            return error("request_approval without a pull request asks approval of the action its summary describes: "
+                         "give a summary saying exactly what you will do, where, and how to undo it")  # fmt: skip
+        return None
     if number not in state.prs:
         return error(f"there is no pull request #{number} in this incident")
     if not state.prs[number].diff_read:  # opened before the bot kept the store's diff: nothing to show

@@ -1,4 +1,4 @@
-"""Ids and strictly increasing timestamps in the API's formats."""
+"""Ids and increasing timestamps in the API's formats."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 __all__ = ["Clock", "new_id", "iso", "parse_time"]
 
 _ALPHABET = string.ascii_letters + string.digits
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def new_id(prefix: str) -> str:
@@ -31,15 +32,22 @@ def parse_time(text: str) -> datetime:
 
 
 class Clock:
-    """Wall-clock time that never repeats or goes back, so processed_at is strictly increasing."""
+    """Wall-clock time that never goes back. By default it never repeats either, so processed_at is strictly
+    increasing; with a `resolution` (seconds) it is cut to that grain, so events close together share one
+    timestamp, as nothing in the API rules out."""
 
     def __init__(self) -> None:
         self._last = datetime.min.replace(tzinfo=timezone.utc)
+        self.resolution = 0.0
 
     def now(self) -> datetime:
-        """The current UTC time, at least a microsecond after the previous call."""
+        """The current UTC time: a microsecond after the previous call, or the previous one's grain if coarse."""
         moment = datetime.now(timezone.utc)
-        if moment <= self._last:
+        if self.resolution > 0:
+            grain = int(self.resolution * 1_000_000)
+            micros = int((moment - _EPOCH) / timedelta(microseconds=1)) // grain * grain
+            moment = max(_EPOCH + timedelta(microseconds=micros), self._last)
+        elif moment <= self._last:
             moment = self._last + timedelta(microseconds=1)
         self._last = moment
         return moment

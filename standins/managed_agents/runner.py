@@ -25,9 +25,11 @@ _TURN: contextvars.ContextVar[int] = contextvars.ContextVar("managed_agents_turn
 class TurnRunner:
     """Runs one session: queues user messages, runs the brain one turn at a time, emits status events."""
 
-    def __init__(self, session: Session, *, brain: Callable[[], Any], pace: float) -> None:
+    def __init__(self, session: Session, *, brain: Callable[[], Any], pace: float,
+                 ignores_idle_interrupts: Callable[[], bool] = lambda: False) -> None:  # fmt: skip
         self.session = session
         self.pace = pace
+        self._ignores_idle_interrupts = ignores_idle_interrupts
         self._brain = brain
         self._ctx = AgentContext(session, self)
         self._queue: deque[dict[str, Any]] = deque()
@@ -70,7 +72,10 @@ class TurnRunner:
             denied = event["result"] == "deny"
             self._resolve(event["tool_use_id"], ToolAnswer(event.get("deny_message") or "", denied))
         elif kind == "user.interrupt" and self._turn is not None:
-            self._finish_turn({"type": "end_turn"}, cancel=True)
+            # Nothing documents what an interrupt does to a turn idle on requires_action: the switch lets a test
+            # have it ignored, the way a service that only interrupts a running turn would.
+            if not (self.session.status == "idle" and self._ignores_idle_interrupts()):
+                self._finish_turn({"type": "end_turn"}, cancel=True)
         return stored
 
     def _resolve(self, event_id: str, answer: ToolAnswer) -> None:

@@ -60,16 +60,18 @@ class _Failure:
 class ManagedAgentsStandin:
     """A local Managed Agents API (REST + SSE) for the real `anthropic` client, with a rule-based brain."""
 
-    def __init__(self, pace: float = 0.0, brain: Any = None, *, ping_interval: float = 15.0,
+    def __init__(self, pace: float = 0.0, brain: Any = None, *, ping_interval: float | None = 15.0,
                  api_key: str | None = None, github_url: str | None = None) -> None:
         self.pace = pace
         self.github_url = github_url  # a GitHub stand-in's base URL: github_repository resources are cloned from it
-        self.ping_interval = ping_interval
+        self.ping_interval = ping_interval  # None: streams opened from now on send no pings (silence is silent)
         self.api_key = api_key
         self.registry = Registry()
         self.requests: list[RecordedRequest] = []
         self.sessions: dict[str, Session] = {}
         self.cut_every: int | None = None
+        self.ignore_interrupts_while_idle = False  # True: a user.interrupt reaching a turn idle on requires_action
+        #                                            is recorded and changes nothing
         self.base_url = ""
         self._brain = brain
         self._failures: list[_Failure] = []
@@ -103,7 +105,8 @@ class ManagedAgentsStandin:
     def open_session(self, **fields: Any) -> Session:
         """Create a session with its runner and register it."""
         session = Session(clock=self.registry.clock, on_change=self._changed, **fields)
-        session.runner = TurnRunner(session, brain=self._load_brain, pace=self.pace)
+        session.runner = TurnRunner(session, brain=self._load_brain, pace=self.pace,
+                                    ignores_idle_interrupts=lambda: self.ignore_interrupts_while_idle)
         self.registry.next_seq(session.id)
         self.sessions[session.id] = session
         self._changed()
@@ -133,6 +136,10 @@ class ManagedAgentsStandin:
     def inject_stream_cut(self, every: int | None) -> None:
         """Abruptly close each SSE response after `every` data frames (None turns it off)."""
         self.cut_every = every
+
+    def coarse_timestamps(self, seconds: float) -> None:
+        """Cut every timestamp from now on to a grain of `seconds`, so events close together share processed_at."""
+        self.registry.clock.resolution = seconds
 
     def fail_next(self, method: str, path_regex: str, status: int, *, count: int = 1,
                   retry_after: float | None = None) -> None:

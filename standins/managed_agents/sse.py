@@ -54,10 +54,11 @@ async def serve_stream(
     request: web.Request,
     queue: asyncio.Queue[bytes],
     *,
-    ping_interval: float,
+    ping_interval: float | None,
     cut_every: Callable[[], int | None],
 ) -> web.StreamResponse:
-    """Write queued frames to the client until CLOSE (clean end) or an injected cut (abrupt end)."""
+    """Write queued frames to the client until CLOSE (clean end) or an injected cut (abrupt end); a ping after
+    each `ping_interval` seconds without a frame (None: never)."""
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
     await response.prepare(request)
     record = request.get(REQUEST_RECORD)

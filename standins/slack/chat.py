@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from .api import Args, SlackError, method
 from .store import Workspace, public
-from .validate import check_attachments, check_blocks, check_metadata, truncate_text
+from .validate import check_attachments, check_blocks, check_blocks_text, check_metadata, truncate_text
 
 if TYPE_CHECKING:
     from .server import SlackStandin
 
 __all__ = ["bot_fields", "normalize_attachments", "normalize_blocks", "permalink"]
 
+UPDATE_TEXT = 4000  # chat.update: "The `text` field cannot exceed 4,000 characters" (msg_too_long)
 _THREAD_KEYS = ("reply_count", "reply_users", "reply_users_count", "latest_reply", "is_locked", "subscribed")
 
 
@@ -65,6 +66,7 @@ def _content(args: Args) -> dict[str, Any]:
             raise SlackError("markdown_text_conflict")
         text, blocks = markdown, [{"type": "markdown", "text": markdown}]
     check_blocks(blocks)
+    check_blocks_text(blocks)
     check_attachments(attachments)
     check_metadata(metadata)
     if not text and not blocks and not attachments:
@@ -82,9 +84,14 @@ def _shown(msg: dict[str, Any]) -> dict[str, Any]:
 
 @method("chat.postMessage")
 async def chat_post_message(slack: SlackStandin, args: Args) -> dict[str, Any]:
-    """Post as the bot user, in a channel or a thread."""
+    """Post as the bot user, in a channel or a thread: one it is in (or any public one with chat:write.public),
+    and not archived."""
     ws = slack.workspace
-    channel = ws.channel(args.text("channel"))
+    channel = ws.bot_channel(args.text("channel"))
+    if channel.archived:
+        raise SlackError("is_archived")
+    if not ws.bot_is_member(channel) and not (slack.chat_write_public and not channel.private):
+        raise SlackError("not_in_channel")
     content = {k: v for k, v in _content(args).items() if v is not None}
     content.setdefault("text", "")
     msg = ws.add(channel, {**bot_fields(ws), **content}, thread_ts=args.text("thread_ts"),
@@ -95,13 +102,19 @@ async def chat_post_message(slack: SlackStandin, args: Args) -> dict[str, Any]:
 
 @method("chat.update")
 async def chat_update(slack: SlackStandin, args: Args) -> dict[str, Any]:
-    """Edit one of the bot's own messages; fields left out keep their value."""
+    """Edit one of the bot's own messages; fields left out keep their value. Not in an archived channel, and the
+    text (of a message given as text) at most 4,000 characters."""
     ws = slack.workspace
-    channel = ws.channel(args.text("channel"))
+    channel = ws.bot_channel(args.text("channel"))
+    if channel.archived:
+        raise SlackError("is_inactive")
     msg = ws.message(channel, args.text("ts"))
     if msg.get("user") != ws.bot_user_id:
         raise SlackError("cant_update_message")
-    ws.edit(msg, _content(args), editor=ws.bot_user_id)
+    content = _content(args)
+    if len(args.text("text") or "") > UPDATE_TEXT:
+        raise SlackError("msg_too_long")
+    ws.edit(msg, content, editor=ws.bot_user_id)
     slack.changed()
     return {"ok": True, "channel": channel.id, "ts": msg["ts"], "text": msg.get("text", ""), "message": _shown(msg)}
 
@@ -110,7 +123,7 @@ async def chat_update(slack: SlackStandin, args: Args) -> dict[str, Any]:
 async def chat_post_ephemeral(slack: SlackStandin, args: Args) -> dict[str, Any]:
     """Show a message to one member only (kept in slack.ephemerals)."""
     ws = slack.workspace
-    channel = ws.channel(args.text("channel"))
+    channel = ws.bot_channel(args.text("channel"))
     user = args.text("user")
     if not user or user not in ws.users:
         raise SlackError("user_not_in_channel")
@@ -127,7 +140,7 @@ async def chat_post_ephemeral(slack: SlackStandin, args: Args) -> dict[str, Any]
 async def chat_get_permalink(slack: SlackStandin, args: Args) -> dict[str, Any]:
     """A link to a stored message."""
     ws = slack.workspace
-    channel = ws.channel(args.text("channel"))
+    channel = ws.bot_channel(args.text("channel"))
     msg = ws.message(channel, args.text("message_ts"))
     return {"ok": True, "channel": channel.id, "permalink": permalink(ws, channel.id, msg)}
 
@@ -136,7 +149,7 @@ async def chat_get_permalink(slack: SlackStandin, args: Args) -> dict[str, Any]:
 async def reactions_add(slack: SlackStandin, args: Args) -> dict[str, Any]:
     """Add the bot's emoji reaction to a message."""
     ws = slack.workspace
-    channel = ws.channel(args.text("channel"))
+    channel = ws.bot_channel(args.text("channel"))
     if not args.text("timestamp"):
         raise SlackError("no_item_specified")
     msg = ws.message(channel, args.text("timestamp"))

@@ -6,12 +6,14 @@ import copy
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import files, payloads
 from .chat import normalize_attachments, normalize_blocks
 from .responses import issue_response_url
 from .socket_mode import ACK_TIMEOUT
+from .store import Channel
 from .validate import check_metadata
 from .webapi import Failure
 
@@ -139,9 +141,10 @@ class Controls:
             fields["attachments"] = normalize_attachments(attachments)
         msg = ws.add(chan, fields, thread_ts=thread_ts)
         self.changed()
-        event = payloads.message_event(ws, chan.id, msg)
-        await self.hub.deliver("events_api", payloads.event_callback(ws, event), accepts_response_payload=False,
-                               retry=(0, ""))
+        if ws.bot_is_member(chan):  # message.channels / message.groups reach an app only from channels it is in
+            event = payloads.message_event(ws, chan.id, msg)
+            await self.hub.deliver("events_api", payloads.event_callback(ws, event), accepts_response_payload=False,
+                                   retry=(0, ""))
         return str(msg["ts"])
 
     async def upload_file(self: SlackStandin, user_id: str, channel: str, filename: str, content: bytes | str, *,
@@ -150,9 +153,11 @@ class Controls:
         data = content.encode() if isinstance(content, str) else content
         msg = files.member_upload(self, user_id, channel, filename, data, thread_ts=thread_ts, title=title)
         self.changed()
-        event = payloads.message_event(self.workspace, self.workspace.channel(channel).id, msg)
-        await self.hub.deliver("events_api", payloads.event_callback(self.workspace, event),
-                               accepts_response_payload=False, retry=(0, ""))
+        chan = self.workspace.channel(channel)
+        if self.workspace.bot_is_member(chan):
+            event = payloads.message_event(self.workspace, chan.id, msg)
+            await self.hub.deliver("events_api", payloads.event_callback(self.workspace, event),
+                                   accepts_response_payload=False, retry=(0, ""))
         return str(msg["ts"])
 
     async def deliver_event(self: SlackStandin, event: dict[str, Any], *, retry_attempt: int = 0,
@@ -174,10 +179,42 @@ class Controls:
             event["view"] = copy.deepcopy(home)
         return await self.deliver_event(event)
 
+    def add_channel(self: SlackStandin, channel_id: str, name: str, *, private: bool = False,
+                    bot_member: bool = False) -> None:
+        """A member creates a channel (everyone is in it; the bot only if invited at once)."""
+        ws = self.workspace
+        channel = ws.channels[channel_id] = Channel(channel_id, name, private=private)
+        channel.members = {uid for uid in ws.users if uid != ws.bot_user_id or bot_member}
+        self.changed()
+
+    def set_member(self: SlackStandin, channel_id: str, user_id: str, *, member: bool) -> None:
+        """A member invites someone (the bot too) to a channel, or removes them from it."""
+        channel = self.workspace.channel(channel_id)
+        (channel.members.add if member else channel.members.discard)(user_id)
+        self.changed()
+
+    def archive_channel(self: SlackStandin, channel_id: str, *, archived: bool = True) -> None:
+        """A member archives a channel (or unarchives it): it keeps its messages and takes no new ones."""
+        self.workspace.channel(channel_id).archived = archived
+        self.changed()
+
+    def make_private(self: SlackStandin, channel_id: str) -> None:
+        """An admin converts a public channel to a private one (its members stay)."""
+        self.workspace.channel(channel_id).private = True
+        self.changed()
+
+    def delete_message(self: SlackStandin, channel_id: str, ts: str) -> None:
+        """A member (an admin, for someone else's) deletes a message: updating it is message_not_found from now."""
+        if self.workspace.channel(channel_id).messages.pop(ts, None) is None:
+            raise LookupError(f"no message {ts} in {channel_id}")
+        self.changed()
+
     def fail_next(self: SlackStandin, method: str, *, status: int = 429, retry_after: int | None = 1,
-                  count: int = 1, error: str | None = None) -> None:
-        """The next `count` calls of a method fail: HTTP `status` with Retry-After, or 200 {ok: false, error}."""
-        self.web.failures.append(Failure(method, status, retry_after, count, error))
+                  count: int = 1, error: str | None = None,
+                  when: Callable[[dict[str, Any]], bool] | None = None) -> None:
+        """The next `count` calls of a method (those whose arguments `when` accepts) fail: HTTP `status` with
+        Retry-After, or 200 {ok: false, error}."""
+        self.web.failures.append(Failure(method, status, retry_after, count, error, when))
 
     async def disconnect_clients(self: SlackStandin, reason: str = "refresh_requested") -> int:
         """Tell every connected client to reconnect (it fetches a new URL); returns how many were told."""

@@ -1,4 +1,4 @@
-"""conversations.replies, conversations.history and conversations.info, with cursor paging."""
+"""conversations.replies, conversations.history (cursor paging), conversations.info and conversations.join."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def _page(found: list[dict[str, Any]], more: bool, *, metadata: bool) -> dict[st
 async def conversations_replies(slack: SlackStandin, args: Args) -> dict[str, Any]:
     """A thread, oldest first; the root heads every page; metadata only with include_all_metadata."""
     ws = slack.workspace
-    channel = ws.channel(args.text("channel"))
+    channel = _readable(slack, args)
     ts = args.text("ts")
     thread = ws.thread(channel, ts or "")
     if not thread:
@@ -76,7 +76,7 @@ async def conversations_replies(slack: SlackStandin, args: Args) -> dict[str, An
 async def conversations_history(slack: SlackStandin, args: Args) -> dict[str, Any]:
     """A channel's own messages (no thread replies but broadcasts), newest first."""
     ws = slack.workspace
-    channel = ws.channel(args.text("channel"))
+    channel = _readable(slack, args)
     found = list(reversed(_window(args, ws.top_level(channel))))
     before = _decode(args.text("cursor"))
     if before is not None:
@@ -87,13 +87,22 @@ async def conversations_history(slack: SlackStandin, args: Args) -> dict[str, An
     return body
 
 
+def _readable(slack: SlackStandin, args: Args) -> Channel:
+    """The channel whose messages the bot asks for: it must be in it (a bot token reads no other channel)."""
+    channel = slack.workspace.bot_channel(args.text("channel"))
+    if not slack.workspace.bot_is_member(channel):
+        raise SlackError("not_in_channel")
+    return channel
+
+
 def channel_info(slack: SlackStandin, channel: Channel) -> dict[str, Any]:
-    """A conversation object for a public channel the bot is in."""
+    """A conversation object for a channel, as the bot sees it."""
     return {
         "id": channel.id, "name": channel.name, "name_normalized": channel.name,
-        "is_channel": True, "is_group": False, "is_im": False, "is_mpim": False, "is_private": False,
-        "is_archived": False, "is_general": False, "is_shared": False, "is_ext_shared": False,
-        "is_org_shared": False, "is_member": True, "created": 1700000000, "creator": slack.workspace.bot_user_id,
+        "is_channel": True, "is_group": False, "is_im": False, "is_mpim": False, "is_private": channel.private,
+        "is_archived": channel.archived, "is_general": False, "is_shared": False, "is_ext_shared": False,
+        "is_org_shared": False, "is_member": slack.workspace.bot_is_member(channel), "created": 1700000000,
+        "creator": slack.workspace.bot_user_id,
         "context_team_id": slack.workspace.team_id, "unlinked": 0, "previous_names": [],
         "topic": {"value": "", "creator": "", "last_set": 0},
         "purpose": {"value": "", "creator": "", "last_set": 0},
@@ -103,8 +112,25 @@ def channel_info(slack: SlackStandin, channel: Channel) -> dict[str, Any]:
 @method("conversations.info")
 async def conversations_info(slack: SlackStandin, args: Args) -> dict[str, Any]:
     """A channel's conversation object."""
-    channel = slack.workspace.channel(args.text("channel"))
+    channel = slack.workspace.bot_channel(args.text("channel"))
     info = channel_info(slack, channel)
     if args.flag("include_num_members"):
-        info["num_members"] = len(slack.workspace.users)
+        info["num_members"] = len(channel.members)
     return {"ok": True, "channel": info}
+
+
+@method("conversations.join")
+async def conversations_join(slack: SlackStandin, args: Args) -> dict[str, Any]:
+    """The bot joins a public channel (channels:join); a private one takes an invitation, an archived one nobody."""
+    ws = slack.workspace
+    channel = ws.bot_channel(args.text("channel", required=True))
+    if channel.private:
+        raise SlackError("method_not_supported_for_channel_type")
+    if channel.archived:
+        raise SlackError("is_archived")
+    body: dict[str, Any] = {"ok": True}
+    if ws.bot_is_member(channel):
+        body.update(warning="already_in_channel", response_metadata={"warnings": ["already_in_channel"]})
+    channel.members.add(ws.bot_user_id)
+    slack.changed()
+    return {**body, "channel": channel_info(slack, channel)}

@@ -120,7 +120,11 @@ async def files_complete_upload_external(slack: SlackStandin, args: Args) -> dic
     if thread_ts and not channel_ref:
         raise SlackError("invalid_arguments", messages=["thread_ts requires channel_id"])
     if channel_ref:
-        channel = ws.channel(channel_ref)
+        channel = ws.bot_channel(channel_ref)
+        if channel.archived:
+            raise SlackError("invalid_channel")  # its documented errors name no is_archived
+        if not ws.bot_is_member(channel):
+            raise SlackError("not_in_channel")  # "User/bot membership is required for the specified channel"
         fields = {**bot_fields(ws), "text": args.text("initial_comment") or "", "upload": True,
                   "display_as_bot": False, "files": []}
         msg = ws.add(channel, fields, thread_ts=thread_ts)

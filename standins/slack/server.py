@@ -45,11 +45,15 @@ class SlackStandin(Controls):
                  channels: Mapping[str, str] | Iterable[str] = (), bot_user_id: str = "U0BOT",
                  bot_id: str = "B0BOT", team_id: str = "T0TEAM", app_id: str = "A0APP",
                  bot_token: str | None = None, app_token: str | None = None,
-                 echo_bot_messages: bool = True, port: int = 0) -> None:
+                 echo_bot_messages: bool = True, port: int = 0, bot_channels: Iterable[str] | None = None,
+                 chat_write_public: bool = False) -> None:
         self.workspace = Workspace(users=_members(users),
                                    usergroups={g: list(m) for g, m in (usergroups or {}).items()},
                                    channels=_channels(channels), team_id=team_id, bot_user_id=bot_user_id,
-                                   bot_id=bot_id, app_id=app_id)
+                                   bot_id=bot_id, app_id=app_id, bot_channels=bot_channels)
+        # bot_channels: the channels the bot was invited to (None: all of `channels`). chat_write_public: the app
+        # has that scope, so chat.postMessage reaches public channels it is not in (files and history still don't).
+        self.chat_write_public = chat_write_public
         self.bot_token = bot_token  # None: any xoxb- token is the bot's
         self.app_token = app_token  # None: any xapp- token is the app's
         self.echo_bot_messages = echo_bot_messages
@@ -160,7 +164,9 @@ class SlackStandin(Controls):
         await self._waiter.wait_for(predicate, timeout)
 
     def _state_lines(self) -> list[str]:
-        lines = [f"  #{c.name} ({c.id}): {len(c.messages)} message(s)" for c in self.workspace.channels.values()]
+        lines = [f"  #{c.name} ({c.id}): {len(c.messages)} message(s)" + (" private" if c.private else "")
+                 + (" archived" if c.archived else "") + ("" if self.workspace.bot_is_member(c) else " without the bot")
+                 for c in self.workspace.channels.values()]  # fmt: skip
         lines.append(f"  socket mode: {self.live_connections} live connection(s), "
                      f"{len(self.hub.acks)} envelope(s) sent")
         for call in self.calls[-6:]:
@@ -170,9 +176,10 @@ class SlackStandin(Controls):
 
     # -- plumbing used by the methods ------------------------------------------------------------
     def posted(self, channel_id: str, msg: dict[str, Any]) -> None:
-        """A message the bot posted: wake waiters and, like Slack, echo it back as a message event."""
+        """A message the bot posted: wake waiters and, like Slack, echo it back as a message event (in a channel
+        the bot is in: an app hears only those)."""
         self.changed()
-        if self.echo_bot_messages:
+        if self.echo_bot_messages and self.workspace.bot_is_member(self.workspace.channel(channel_id)):
             event = payloads.message_event(self.workspace, channel_id, msg)
             self.spawn(self._echo(payloads.event_callback(self.workspace, event)))
 

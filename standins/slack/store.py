@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import itertools
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,14 +14,16 @@ from .api import SlackError
 __all__ = ["Channel", "StoredFile", "Workspace", "public"]
 
 
-
 @dataclass
 class Channel:
-    """A public channel; `messages` maps ts to the stored message, in ts order."""
+    """A channel; `messages` maps ts to the stored message, in ts order; `members` are user ids (the bot's too)."""
 
     id: str
     name: str
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    members: set[str] = field(default_factory=set)
+    private: bool = False
+    archived: bool = False
 
 
 @dataclass
@@ -51,7 +54,8 @@ class Workspace:
     """Members, channels and messages; every ts comes from one counter, so they are unique and increasing."""
 
     def __init__(self, *, users: dict[str, dict[str, Any]], usergroups: dict[str, list[str]],
-                 channels: dict[str, str], team_id: str, bot_user_id: str, bot_id: str, app_id: str) -> None:
+                 channels: dict[str, str], team_id: str, bot_user_id: str, bot_id: str, app_id: str,
+                 bot_channels: Iterable[str] | None = None) -> None:
         self.team_id = team_id
         self.team_domain = "standin"
         self.bot_user_id = bot_user_id
@@ -61,6 +65,11 @@ class Workspace:
         self.users.setdefault(bot_user_id, {"name": "incident-bot", "real_name": "incident-bot", "is_bot": True})
         self.usergroups = {gid: list(members) for gid, members in usergroups.items()}
         self.channels = {cid: Channel(cid, name) for cid, name in channels.items()}
+        joined = set(channels if bot_channels is None else bot_channels)
+        for channel in self.channels.values():  # people are in every channel; the bot where it was invited
+            channel.members = {uid for uid in self.users if uid != bot_user_id}
+            if channel.id in joined:
+                channel.members.add(bot_user_id)
         self.ephemerals: list[dict[str, Any]] = []
         self.files: dict[str, StoredFile] = {}
         self._last_micros = 0
@@ -88,6 +97,17 @@ class Workspace:
                 if channel.name == name:
                     return channel
         raise SlackError("channel_not_found")
+
+    def bot_channel(self, ref: str | None) -> Channel:
+        """A channel as the bot's token sees it: a private one it is not in does not exist (channel_not_found)."""
+        channel = self.channel(ref)
+        if channel.private and self.bot_user_id not in channel.members:
+            raise SlackError("channel_not_found")
+        return channel
+
+    def bot_is_member(self, channel: Channel) -> bool:
+        """Whether the app's bot user is in a channel (it hears its messages and may post there)."""
+        return self.bot_user_id in channel.members
 
     def user(self, user_id: str | None) -> dict[str, Any]:
         """A member's stored fields; user_not_found otherwise."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +43,7 @@ class Failure:
     retry_after: int | None
     count: int
     error: str | None = None
+    when: Callable[[dict[str, Any]], bool] | None = None  # only calls whose arguments this accepts
     used: int = field(default=0)
 
 
@@ -98,7 +100,7 @@ class WebApi:
         return web.json_response(body, status=status, headers=headers)
 
     async def _answer(self, name: str, request: web.Request, args: Args) -> tuple[int, dict[str, Any], dict[str, str]]:
-        failure = self._injected(name)
+        failure = self._injected(name, args)
         if failure is not None:
             return failure
         spec = METHODS.get(name)
@@ -107,9 +109,9 @@ class WebApi:
         self._check_token(spec.token, _token(request, args))
         return 200, await spec.handler(self.slack, args), {}
 
-    def _injected(self, name: str) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+    def _injected(self, name: str, args: Args) -> tuple[int, dict[str, Any], dict[str, str]] | None:
         for failure in self.failures:
-            if failure.method == name and failure.used < failure.count:
+            if failure.method == name and failure.used < failure.count and (failure.when is None or failure.when(args)):
                 failure.used += 1
                 if failure.error is not None:
                     return 200, {"ok": False, "error": failure.error}, {}

@@ -13,6 +13,7 @@ from blocks import (
     approval_card,
     decode_button_value,
 )
+from blocks.views import Outcome
 
 EVIL = "<!channel> <@U123> <http://evil|click> & co"
 SHA = "1a2b3c4d" + "e" * 56
@@ -132,3 +133,17 @@ def test_card_without_a_pr_still_has_buttons(assert_fits) -> None:
     assert_fits(msg)
     [actions] = _actions(msg)
     assert decode_button_value(actions["elements"][0]["value"]).pr_number is None
+
+
+def test_an_action_card_says_no_diff_is_attached_and_what_the_approval_covers(assert_fits, all_text) -> None:
+    view = _view(summary="Roll back checkout to v1.4.2", pr_number=None, pr_title="", pr_url=None, diff="", diff_sha256="")
+    msg = approval_card(view)
+    assert_fits(msg)
+    text = all_text(msg)
+    assert "No diff is attached" in text and "covers the action described above" in text and "*PR:*" not in text
+    [actions] = _actions(msg)
+    approve = actions["elements"][0]
+    assert decode_button_value(approve["value"]).pr_number is None
+    assert approve["confirm"]["text"]["text"] == "The agent may carry out the action described on the card, and nothing else."
+    decided = approval_card(replace(view, state=ApprovalState.APPROVED, decision=Decision(Outcome.APPROVED, "U1", AT)))
+    assert not _actions(decided) and "No diff is attached" in all_text(decided) and "<@U1>" in all_text(decided)

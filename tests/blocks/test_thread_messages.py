@@ -64,6 +64,16 @@ def test_progress_with_200_steps_fits_and_mentions_earlier_steps(assert_fits, al
     assert "Working" in text
 
 
+def test_progress_of_long_steps_keeps_the_newest_within_slacks_total_and_counts_the_rest(assert_fits, all_text) -> None:
+    steps = tuple(_step(i, result_preview="y" * 500, custom=True) for i in range(40))
+    steps = tuple(StepView(tool=s.tool, summary=s.summary + " " + "z" * 400, state=s.state,
+                           result_preview=s.result_preview, custom=True) for s in steps)  # fmt: skip
+    msg = progress_message(ProgressView(steps=steps, done=True))
+    assert_fits(msg)  # forty of these would carry some 18,000 characters: Slack refuses past 12,000
+    text = all_text(msg)
+    assert "part39.log" in text and re.search(r"\b\d+ earlier steps\b", text)
+
+
 def test_progress_shows_state_custom_tools_and_done(assert_fits, all_text) -> None:
     steps = (
         StepView(tool="read", summary="/mnt/session/incident/alert.json", state=StepState.OK, result_preview="{...}"),

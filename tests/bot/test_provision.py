@@ -49,6 +49,16 @@ async def test_provisioning_twice_reuses_everything(api, tmp_path):
     assert [s.skill_id for s in agent.skills] == [first.skill_id]
 
 
+async def test_the_agent_is_told_how_to_make_a_diff_and_how_to_ask_about_an_action(api, tmp_path):
+    server, client = api
+    agent = await client.beta.agents.retrieve((await provision(client, _settings(tmp_path))).agent_id)
+    assert "read-only" in agent.system and "diff -u --label a/<path> --label b/<path>" in agent.system
+    assert '"pr_number": null' in agent.system
+    [ask] = [t for t in agent.tools if getattr(t, "name", "") == "request_approval"]
+    assert ask.input_schema.properties["pr_number"]["type"] == ["integer", "null"]
+    assert "\"pr_number\": null" in ask.description and "only this kind lets merge_pull_request merge" in ask.description
+
+
 async def test_a_changed_definition_makes_a_new_version_of_the_same_agent(api, tmp_path):
     server, client = api
     first = await provision(client, _settings(tmp_path))

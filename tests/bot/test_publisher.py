@@ -119,14 +119,16 @@ async def test_only_the_latest_submission_is_shown_and_unchanged_messages_cost_n
 
 
 async def test_writes_to_one_channel_are_spaced_by_the_pacer(slack):
-    w = await _writer(slack, per_second=20.0)  # one write every 50 ms per channel
+    w = await _writer(slack, per_second=10.0)  # one write every 100 ms per channel
     thread_ts = (await w.start_thread()).thread_ts
     publisher = w.publisher(thread_ts, record=RECORD)
     publisher.submit(None, _items("a", "b", "c", "d", "e"))
     await publisher.flush(timeout=10)
     posts = [c.at for c in slack.calls_to("chat.postMessage")]
     assert len(posts) == 6  # the root and five replies
-    assert min(b - a for a, b in zip(posts, posts[1:])) >= 0.045
+    # The pacer spaces the sends; arrivals carry each request's own delay, so judge the whole run, not one gap: five
+    # intervals are 0.5 s, unpaced the six posts take a few milliseconds, and two intervals of jitter are forgiven.
+    assert posts[-1] - posts[0] >= 0.3
 
 
 async def test_a_429_is_waited_out_and_the_message_is_posted_once(slack):
@@ -156,11 +158,14 @@ async def test_blocks_slack_refuses_fall_back_to_plain_text(slack):
     thread_ts = (await w.start_thread()).thread_ts
     publisher = w.publisher(thread_ts, record=RECORD)
     slack.fail_next("chat.postMessage", status=200, error="invalid_blocks")
-    bad = Message("the plain text", blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}])
+    words = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Root cause:* the heap outgrew 256Mi"}}]
+    bad = Message("Root cause", blocks=[*words, {"type": "actions", "elements": [
+        {"type": "button", "action_id": "go", "text": {"type": "plain_text", "text": "Approve"}}]}])
     publisher.submit(None, [Rendered("message:1", bad)])
     await publisher.flush(timeout=10)
     [shown] = slack.thread(ONCALL, thread_ts)[1:]
-    assert shown["text"] == "the plain text" and not shown.get("blocks")
+    assert shown["text"].startswith("*Root cause:* the heap outgrew 256Mi") and not shown.get("blocks")
+    assert "invalid_blocks" in shown["text"] and "Approve" not in shown["text"]
 
 
 async def test_after_a_restart_nothing_is_sent_again_and_the_root_record_is_read_back(slack):

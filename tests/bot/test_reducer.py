@@ -52,6 +52,31 @@ def test_root_cause_is_taken_from_the_agent_message_that_states_it():
     assert state.root_cause == "heap 121 MB against a 128 MiB limit."
 
 
+@pytest.mark.parametrize("line", [
+    "**Root cause:** heap 121 MB against a 128 MiB limit.",
+    "**Root cause**: heap 121 MB against a 128 MiB limit.",
+    "Root cause — heap 121 MB against a 128 MiB limit.",
+    "Root cause – heap 121 MB against a 128 MiB limit.",
+    "## Root cause: heap 121 MB against a 128 MiB limit.",
+    "- *Root cause:* heap 121 MB against a 128 MiB limit.",
+    "**Root cause: heap 121 MB against a 128 MiB limit.**",
+    "__Root cause__ — heap 121 MB against a 128 MiB limit.",
+])
+def test_root_cause_is_read_as_models_write_it_without_the_markdown(line):
+    state = run(ev.message(f"Findings:\n{line}\nNext: PR"))
+    assert state.root_cause == "heap 121 MB against a 128 MiB limit."
+
+
+def test_markdown_inside_the_root_cause_is_kept():
+    assert run(ev.message("**Root cause:** the **heap** limit")).root_cause == "the **heap** limit"
+    assert run(ev.message("Root cause: `limits.memory` is 128Mi")).root_cause == "`limits.memory` is 128Mi"
+
+
+def test_words_after_root_cause_that_are_no_label_are_not_a_root_cause():
+    assert run(ev.message("Root cause analysis follows in the PR.")).root_cause == ""
+    assert run(ev.message("The root cause: unknown")).root_cause == ""
+
+
 def test_pull_request_and_approval_are_recorded_from_the_answers():
     pr_call = ev.custom("open_pull_request", title="Raise memory", body="per oom.md", diff="--- a/x\n+++ b/x\n")
     ask = ev.custom("request_approval", summary="raise to 512Mi")

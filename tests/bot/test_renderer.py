@@ -10,6 +10,7 @@ from blocks.limits import check_message
 from bot.run.reducer import reduce
 from bot.run.renderer import ThreadMemo, render_root, render_thread
 from bot.run.state import IncidentState
+from bot.settings import Settings
 
 from tests.bot import events as ev
 
@@ -95,6 +96,14 @@ def test_root_message_tracks_status_root_cause_and_pr():
     text = _all_text(root)
     assert "pricing cache fills the heap" in text and "#3" in text and "sesn_1" in text
     assert not check_message(root)
+
+
+def test_the_console_link_is_the_documented_session_url():
+    # The Managed Agents cookbook links a session as platform.claude.com/sessions/<id>: no workspace in the path to
+    # get wrong (the claude-api skill's /workspaces/default/... form only opens sessions of the Default workspace).
+    settings = Settings(slack_bot_token="xoxb-1", slack_app_token="xapp-1", anthropic_api_key="k", oncall_channel="C1")
+    root = render_root(_run(ev.running()), console_url=settings.console_url)
+    assert "<https://platform.claude.com/sessions/sesn_1|Open in Console>" in _all_text(root)
 
 
 def test_secrets_the_agent_repeats_never_reach_slack():

@@ -92,6 +92,32 @@ async def test_merge_is_refused_without_a_human_approval_and_allowed_after(tools
     assert "512Mi" in (repo / "k8s/checkout/deployment.yaml").read_text()
 
 
+async def test_an_approved_action_is_no_approval_of_a_pull_request(tools):
+    action = ev.custom("request_approval", summary="Roll back checkout to v1.4.2")
+    state = reduce(_state(), action)
+    assert state.approvals[action.id].pr_number is None  # no PR yet: the action its summary describes
+    assert await tools.answer(state.tools[action.id], state) is None  # a person answers it
+    state = reduce(state, ev.custom_result(action, {"decision": "approved", "approver": "U1", "pr_number": None}))
+    pr_call = ev.custom("open_pull_request", title="t", body="b", diff=_memory_diff())
+    answer, state = await _answer(tools, pr_call, state)
+    state = reduce(state, ev.custom_result(pr_call, answer.text))
+
+    restart = ev.custom("request_approval", summary="Restart the pods", pr_number=None)  # a PR exists: null says so
+    state = reduce(state, restart)
+    assert state.approvals[restart.id].pr_number is None and await tools.answer(state.tools[restart.id], state) is None
+    state = reduce(state, ev.custom_result(restart, {"decision": "approved", "approver": "U1", "pr_number": None}))
+    refused, _ = await _answer(tools, ev.custom("merge_pull_request", pr_number=1), state)
+    assert refused.is_error and "not been approved" in refused.text
+    assert not await tools.prs.is_merged("sesn_t", 1)
+
+    latest = ev.custom("request_approval", summary="raise memory")  # left out: the latest PR, as before
+    assert reduce(state, latest).approvals[latest.id].pr_number == 1
+    blank, _ = await _answer(tools, ev.custom("request_approval", summary=" ", pr_number=None), state)
+    assert blank.is_error and "exactly what you will do" in blank.text
+    junk, _ = await _answer(tools, ev.custom("request_approval", summary="s", pr_number="one"), state)
+    assert junk.is_error and "whole number" in junk.text
+
+
 async def test_a_pr_changed_after_approval_is_not_merged(tools, repos):
     pr_call = ev.custom("open_pull_request", title="t", body="b", diff=_memory_diff())
     answer, state = await _answer(tools, pr_call, _state())
@@ -113,7 +139,17 @@ async def test_a_pr_changed_after_approval_is_not_merged(tools, repos):
 async def test_a_diff_that_does_not_apply_is_an_error_the_agent_can_read(tools):
     bad = "--- a/k8s/checkout/deployment.yaml\n+++ b/k8s/checkout/deployment.yaml\n@@ -1,1 +1,1 @@\n-no such line\n+x\n"
     answer, _ = await _answer(tools, ev.custom("open_pull_request", title="t", body="b", diff=bad), _state())
-    assert answer.is_error and "does not apply" in answer.text
+    said = json.loads(answer.text)["error"]
+    assert answer.is_error and said.startswith("the diff does not apply to the repository: k8s/checkout/deployment.yaml")
+    assert "hunk 1 (@@ -1,1 +1,1 @@)" in said and "    1 | apiVersion: apps/v1" in said and "diff -u" in said
+
+
+async def test_a_miscounted_diff_opens_a_pr_and_the_answer_carries_the_stores_diff(tools):
+    miscounted = _memory_diff().replace("@@ -46,10 +46,10 @@", "@@ -46,12 +46,7 @@")
+    assert miscounted != _memory_diff()
+    answer, state = await _answer(tools, ev.custom("open_pull_request", title="t", body="b", diff=miscounted), _state())
+    opened = json.loads(answer.text)
+    assert not answer.is_error and opened["diff"].startswith("diff --git") and "@@ -46,10 +46,10 @@" in opened["diff"]
 
 
 async def test_reopening_the_same_tool_call_finds_the_same_pr(tools):

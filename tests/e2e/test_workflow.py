@@ -103,7 +103,7 @@ async def test_a_reply_in_the_thread_reaches_the_agent_and_its_answer_comes_back
     assert any("offline" in r.lower() or "not claude" in r.lower() for r in replies)
 
 
-async def test_stop_interrupts_the_agent_and_clears_pending_cards(world):
+async def test_stop_interrupts_the_agent_and_rejects_what_waits_for_a_person(world):
     root_ts, run = await open_incident(world, YOU, "checkout OOM")
     card = await wait_for_card(world, root_ts)
     root = world.slack.messages(ONCALL)[0]
@@ -117,10 +117,12 @@ async def test_stop_interrupts_the_agent_and_clears_pending_cards(world):
     root = world.slack.messages(ONCALL)[0]
     assert "Stopped" in block_text(root) and f"<@{YOU}>" in block_text(root) and not buttons(root)
     decided = next(m for m in thread(world, root_ts) if m["ts"] == card["ts"])
-    assert not buttons(decided) and "Cancelled" in block_text(decided)
-    assert not [e for e in sent_events(world, run.session_id, "user.custom_tool_result") if "decision" in result_json(e)]
+    assert not buttons(decided) and "Rejected" in block_text(decided) and "the incident was stopped" in block_text(decided)
+    [decision] = [result_json(e) for e in sent_events(world, run.session_id, "user.custom_tool_result")
+                  if "decision" in result_json(e)]
+    assert (decision["decision"], decision["approver"], decision["stopped"]) == ("rejected", YOU, True)
     lines = [json.loads(x) for x in (world.settings.audit_log).read_text().splitlines()]
-    assert [(r["action"], r["who"]) for r in lines] == [("stopped", YOU)]
+    assert [(r["action"], r["who"]) for r in lines] == [("stopped", YOU), ("rejected", YOU)]
 
 
 async def test_app_home_shows_open_incidents_waiting_approvals_and_decisions(world):

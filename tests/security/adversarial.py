@@ -41,6 +41,8 @@ SHAPES: dict[str, object] = {
     "`root cause` with no colon": lambda: _fill("root cause "),
     "`Root cause` lines": lambda: _fill("Root cause -\n"),
     "punctuation then `root cause`": lambda: _padded("", "-\n", "root cause"),
+    "`**Root cause**` lines with marks and no separator": lambda: _fill("__**Root cause**~~_` \n"),
+    "`Root cause —` then a cause of marks": lambda: _padded("**Root cause** — ", "*_~", "x**"),
     "`tags` lines": lambda: _fill("tags\n"),
     "`tags:` then spaces": lambda: _padded("tags:", " ", "\n"),
     "mention openers `<@a`": lambda: _fill("<@a"),

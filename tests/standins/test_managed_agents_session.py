@@ -120,6 +120,20 @@ async def test_events_list_pagination_and_filters(client: anthropic.AsyncAnthrop
         await client.beta.sessions.events.list(sid, page="page_garbage")
 
 
+async def test_time_filters_compare_processed_at_so_events_sharing_one_are_all_at_it(
+        client: anthropic.AsyncAnthropic, server: ManagedAgentsStandin, brain: ScriptedBrain) -> None:
+    brain.first = echo_script
+    server.coarse_timestamps(10**6)  # nothing in the API makes processed_at unique
+    sid = await open_session(client)
+    await client.beta.sessions.events.send(sid, events=[user_message("one")])
+    await server.wait_for(lambda s: s.sessions[sid].status == "idle" and len(s.sessions[sid].events) > 3)
+    events = server.sessions[sid].events
+    [stamp] = {e["processed_at"] for e in events}
+    at = (await client.beta.sessions.events.list(sid, limit=1)).data[0].processed_at
+    assert [e.id async for e in client.beta.sessions.events.list(sid, created_at_gte=at)] == [e["id"] for e in events]
+    assert [e.id async for e in client.beta.sessions.events.list(sid, created_at_gt=stamp)] == []
+
+
 async def test_message_sent_while_running_is_queued(client: anthropic.AsyncAnthropic,
                                                     server: ManagedAgentsStandin, brain: ScriptedBrain) -> None:
     async def slow(ctx: AgentContext, message: str) -> None:
@@ -169,6 +183,34 @@ async def test_interrupt_cancels_the_running_command(client: anthropic.AsyncAnth
     async with asyncio.timeout(5):
         await brain.cancelled.wait()
     assert server.sessions[sid].status == "idle"
+
+
+@pytest.mark.parametrize("ignored", [False, True])
+async def test_an_interrupt_to_a_turn_idle_on_a_tool_result_ends_it_unless_the_switch_ignores_it(
+        client: anthropic.AsyncAnthropic, server: ManagedAgentsStandin, brain: ScriptedBrain, ignored: bool) -> None:
+    async def asks(ctx: AgentContext, message: str) -> None:
+        brain.results.append(await ctx.call_tool("request_approval", {"summary": "restart"}))
+        await ctx.say("answered")
+
+    brain.first = asks
+    server.ignore_interrupts_while_idle = ignored
+    sid = await open_session(client)
+    stream = await client.beta.sessions.events.stream(sid)
+    await client.beta.sessions.events.send(sid, events=[user_message("go")])
+    [use] = [e for e in await read_until(stream, lambda ev: ev.type == "session.status_idle")
+             if e.type == "agent.custom_tool_use"]
+    await client.beta.sessions.events.send(sid, events=[{"type": "user.interrupt"}])
+    if not ignored:
+        seen = await read_until(stream, ends_turn)
+        assert seen[-1].stop_reason.type == "end_turn" and not brain.results
+        await stream.close()
+        return
+    await read_until(stream, lambda ev: ev.type == "user.interrupt" and ev.processed_at is not None)
+    assert server.sessions[sid].status == "idle" and server.sessions[sid].events[-1]["type"] == "user.interrupt"
+    await client.beta.sessions.events.send(sid, events=[tool_result(use.id, "rejected")])  # still waiting on it
+    seen = await read_until(stream, ends_turn)
+    await stream.close()
+    assert "session.status_running" in [e.type for e in seen] and brain.results == [ToolAnswer("rejected", False)]
 
 
 async def test_tool_confirmation_allow_and_deny(client: anthropic.AsyncAnthropic, server: ManagedAgentsStandin,

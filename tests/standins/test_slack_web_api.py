@@ -95,6 +95,17 @@ async def test_blocks_past_slack_limits_are_refused(slack: SlackStandin, client:
     assert slack.messages("C0ONCALL") == []
 
 
+async def test_blocks_carrying_more_than_12000_characters_of_text_are_msg_blocks_too_long(
+        slack: SlackStandin, client: AsyncWebClient) -> None:
+    four = [_section("x" * 3000) for _ in range(4)]
+    await client.chat_postMessage(channel="C0ONCALL", text="t", blocks=four)  # 12,000: the most
+    too_long = [*four, _section("x")]
+    assert await _error(client.chat_postMessage(channel="C0ONCALL", text="t", blocks=too_long)) == "msg_blocks_too_long"
+    ts = slack.messages("C0ONCALL")[0]["ts"]
+    refused = await _error(client.chat_update(channel="C0ONCALL", ts=ts, text="t", blocks=too_long))
+    assert refused == "msg_blocks_too_long"
+
+
 async def test_limits_that_pass_and_text_truncation(slack: SlackStandin, client: AsyncWebClient) -> None:
     await client.chat_postMessage(channel="C0ONCALL", text="t", blocks=[_section(f"b{i}") for i in range(50)])
     long = await client.chat_postMessage(channel="C0ONCALL", text="z" * 40_100)

@@ -24,7 +24,7 @@ def standard_workspace(**overrides: Any) -> SlackStandin:
     options: dict[str, Any] = {
         "users": {"U0ALICE": {"name": "alice", "real_name": "Alice"}, "U0BOB": {"name": "bob", "real_name": "Bob"}},
         "usergroups": {"S0SRE": ["U0ALICE", "U0BOB"]},
-        "channels": {"C0ONCALL": "oncall", "C0ALERTS": "alerts"},
+        "channels": {"C0ONCALL": "oncall", "C0ALERTS": "alerts"}, "bot_channels": ("C0ONCALL", "C0ALERTS"),
         "bot_user_id": "U0BOT", "bot_id": "B0BOT", "team_id": "T0TEAM",
         "bot_token": "xoxb-test", "app_token": "xapp-test",
     }  # fmt: skip

@@ -198,17 +198,21 @@ async def test_a_second_click_on_a_held_call_is_told_what_the_first_decided(work
         await world.stop()
 
 
-async def test_stop_interrupts_once_and_cancels_what_waits_for_a_person(world: DemoWorld) -> None:
+async def test_stop_rejects_what_waits_for_a_person_then_interrupts_once(world: DemoWorld) -> None:
     run, card, value = await _pending_card(world)
     stop = _click(YOU, ActionId.STOP, value, run.thread.ts)
     assert await run.gate.stop(stop) is None
     assert run.state.stopped_by == YOU and not run.state.pending_approvals()
-    assert run.state.approvals[value.tool_use_id].note == "stopped by a person"
+    [decision] = _decisions(world, run.session_id)  # sent before the interrupt: an idle session may ignore that
+    assert (decision["decision"], decision["approver"], decision["reason"]) == ("rejected", YOU, f"stopped by <@{YOU}>")
+    posted = [(e["type"]) for r in world.agents.requests if r.method == "POST" and r.path.endswith("/events")
+              for e in (r.json or {}).get("events", [])]
+    assert posted[-2:] == ["user.custom_tool_result", "user.interrupt"]
 
     again = await run.gate.stop(_click(LEAD, ActionId.STOP, value, run.thread.ts))
     assert again == "The agent is not running any more; there is nothing to stop."
-    late = await run.gate.approve(_click(YOU, ActionId.APPROVE, value, card["ts"]))
-    assert late == "The session has ended; this approval can no longer be decided."
-    assert len(sent_events(world, run.session_id, "user.interrupt")) == 1 and not _decisions(world, run.session_id)
+    late = await run.gate.approve(_click(LEAD, ActionId.APPROVE, value, card["ts"]))
+    assert late == f"Already decided by <@{YOU}>: rejected. {SENT_NOTHING}"
+    assert len(sent_events(world, run.session_id, "user.interrupt")) == 1 and len(_decisions(world, run.session_id)) == 1
     assert (await world.bot.anthropic.beta.sessions.retrieve(run.session_id)).metadata["stopped_by"] == YOU
-    assert _audit(world) == [("stopped", YOU)]
+    assert _audit(world) == [("stopped", YOU), ("rejected", YOU)]

@@ -29,3 +29,11 @@ def test_what_is_not_a_decision_reads_as_none_and_a_bad_pr_number_as_no_pr() -> 
         assert ApprovalResult.read(text) is None, text
     odd = ApprovalResult.read('{"decision": "rejected", "approver": "U1", "pr_number": 1e999}')
     assert odd is not None and odd.pr_number is None and odd.decided_at is None
+
+
+def test_a_decision_forced_by_a_stop_is_a_rejection_that_says_so() -> None:
+    result = ApprovalResult.now(approved=False, approver="U1", reason="stopped by <@U1>", pr=None, stopped=True)
+    data = json.loads(result.dump())
+    assert (data["decision"], data["approver"], data["stopped"], data["pr_number"]) == ("rejected", "U1", True, None)
+    assert "expired" not in data and ApprovalResult.read(result.dump()) == result
+    assert result.outcome is Outcome.REJECTED

@@ -43,6 +43,14 @@ async def test_binary_patches_links_and_submodules_are_refused_by_name():
         assert any(words in r for r in review.refusals), (words, review)
 
 
+async def test_a_miscounted_diff_is_reviewed_as_the_store_will_apply_it():
+    # As written, git cannot read this hunk (it says 3 lines and has 1); recounted it creates a link: still refused.
+    link = git_diff(lambda w: os.symlink("/etc/passwd", w / "k8s" / "latest")).replace("@@ -0,0 +1 @@", "@@ -0,0 +1,3 @@")
+    secret = "--- a/k8s/x.yaml\n+++ b/k8s/x.yaml\n@@ -1,1 +1,9 @@\n-a\n+token: ghp_" + "A1b2C3d4" * 5 + "\n"
+    assert any("k8s/latest is a symbolic link" in r for r in (await review_diff(link)).refusals)
+    assert any("looks like a secret" in r for r in (await review_diff(secret)).refusals)
+
+
 def _risky(work: Path) -> None:
     (work / ".github" / "workflows").mkdir(parents=True)
     (work / ".github" / "workflows" / "deploy.yml").write_text("on: push\n")
