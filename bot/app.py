@@ -32,6 +32,7 @@ from bot.prs.base import PullRequestStore
 from bot.run.pacing import ChannelPacer
 from bot.settings import Settings
 from bot.slack_retry import RetryAfterHandler
+from bot.sources.registry import Providers, configured
 from bot.webhooks import WebhookServer
 
 __all__ = ["Bot", "build_bot", "slack_client", "anthropic_client"]
@@ -69,6 +70,7 @@ class Bot:
     tasks: BackgroundTasks
     prs: PullRequestStore
     clicks: ClickRouter
+    providers: Providers
     handler: AsyncSocketModeHandler | None = field(default=None)
     webhooks: WebhookServer | None = field(default=None)
     webhook_port: int | None = field(default=None)
@@ -112,6 +114,7 @@ class Bot:
         await self.tasks.close()
         await self.incidents.stop_all()  # the sessions go on in the cloud; a restart picks them up
         await self.prs.aclose()
+        await self.providers.aclose()
         if self._http is not None:
             await self._http.close()
             self.slack.session = self._http = None
@@ -131,7 +134,8 @@ def build_bot(
     app = AsyncApp(client=slack, request_verification_enabled=False, ignoring_self_events_enabled=True)
     pacer = ChannelPacer(settings.slack_posts_per_second)
     identity: Once[SlackIdentity] = Once(lambda: learn_identity(slack))
-    resources = SessionResources(anthropic, settings)
+    providers = configured(settings)  # the evidence sources: closed by Bot.stop()
+    resources = SessionResources(anthropic, settings, providers=providers)
     registry, tasks, audit = IncidentRegistry(), BackgroundTasks(), AuditLog(settings.audit_log)
     prs = pull_request_store(settings)
     factory = RunFactory(settings=settings, slack=slack, anthropic=anthropic, pacer=pacer, identity=identity,
@@ -155,5 +159,5 @@ def build_bot(
     home.register(app, registry, audit, approvers)
     return Bot(
         settings, app, slack, anthropic, incidents=registry, identity=identity, resources=resources, recovery=recovery,
-        intake=intake, tasks=tasks, prs=prs, clicks=clicks,
+        intake=intake, tasks=tasks, prs=prs, clicks=clicks, providers=providers,
     )  # fmt: skip

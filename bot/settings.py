@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasGenerator, BeforeValidator, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (AliasGenerator, BeforeValidator, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 __all__ = [
-    "Settings", "SettingsError", "load_settings", "DEFAULT_INCIDENT_DATA", "REPO_ROOT", "child_env", "child_path",
+    "Settings", "SettingsError", "load_settings", "REPO_ROOT", "child_env", "child_path",
     "clear_proxies", "has_display",
 ]  # fmt: skip
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_INCIDENT_DATA = REPO_ROOT / "fixtures" / "checkout-oom"
 _PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
 _RENAMED = {"model": "AGENT_MODEL"}  # every other setting's variable is its field name in capitals
 _TOKENS = {
@@ -90,6 +92,7 @@ Duration = Annotated[float, BeforeValidator(_duration)]
 Count = Annotated[int, BeforeValidator(_count)]
 Port = Annotated[int | None, BeforeValidator(_port)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
+Dollars = Annotated[Decimal, Field(ge=0, decimal_places=2)]  # to the cent: 25, 2.50
 
 
 class Settings(BaseSettings):
@@ -109,7 +112,13 @@ class Settings(BaseSettings):
     anthropic_base_url: str | None = None
     alert_channels: Csv = ()
     approvers: Csv = ()  # Slack user ids (U…/W…) and user-group ids (S…)
-    incident_data: Path = DEFAULT_INCIDENT_DATA
+    incident_data: Path | None = None  # canned evidence for the demo and the tests; unset in production
+    runbooks_dir: Path | None = None  # the team's markdown runbooks: the runbook skill's files
+    prometheus_url: str = ""  # turns on query_prometheus
+    prometheus_token: str = ""
+    loki_url: str = ""  # turns on query_logs
+    loki_token: str = ""
+    session_budget_usd: Dollars = Decimal(25)  # each incident session's spend ceiling at list price; 0: none
     work_dir: Path = Path(".incident-bot")
     agent_name: str = "incident-bot"
     environment_name: str = "incident-bot"
@@ -187,12 +196,19 @@ class Settings(BaseSettings):
                 f"CONSOLE_URL is a link that may name {{session_id}} and nothing else, not {value!r}") from exc
         return value
 
-    @field_validator("incident_data")
+    @field_validator("incident_data", "runbooks_dir")
     @classmethod
-    def _a_folder(cls, value: Path) -> Path:
-        if not value.is_dir():
-            raise SettingsError(f"INCIDENT_DATA {value} is not a folder")
+    def _a_folder(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise SettingsError(f"{_variable(str(info.field_name))} {value} is not a folder")
         return value
+
+    @field_validator("prometheus_url", "loki_url")
+    @classmethod
+    def _http_url(cls, value: str, info: ValidationInfo) -> str:
+        if value and not re.fullmatch(r"https?://[^/\s]+\S*", value.strip()):
+            raise SettingsError(f"{_variable(str(info.field_name))} must be an http(s):// URL, not {value!r}")
+        return value.strip()
 
     @field_validator("github_repo")
     @classmethod

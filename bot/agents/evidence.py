@@ -18,7 +18,9 @@ __all__ = ["Evidence", "MOUNT_ROOT", "load_evidence"]
 
 log = logging.getLogger(__name__)
 
-MOUNT_ROOT = "/mnt/session/incident"
+# Where the evidence files are asked to be mounted: under the folder the API mounts uploads in by default, each at
+# its path in the incident folder. The only place that names it: the agent is told the paths the session reports.
+MOUNT_ROOT = "/mnt/session/uploads/incident"
 _NOT_EVIDENCE = {"generate.py", "incident.json"}
 _ANSWERED_FROM = ("alert.json", "metrics.json", "deploys.json")  # read once, as JSON, for the data tools
 _gen_locks: dict[Path, asyncio.Lock] = {}

@@ -1,4 +1,5 @@
-"""The custom tools the bot answers itself: incident data, and pull requests behind the human gate."""
+"""The custom tools the bot answers itself: incident data, the team's evidence sources, and pull requests behind the
+human gate."""
 
 from __future__ import annotations
 
@@ -7,25 +8,29 @@ from collections.abc import Mapping
 from bot.agents.evidence import Evidence
 from bot.prs.base import PullRequestStore
 from bot.run.state import IncidentState, ToolCall
+from bot.sources.registry import Providers
 from bot.tools.base import ToolAnswer, ToolHandler, error
 from bot.tools.data import DATA_TOOLS
 from bot.tools.pull_requests import PR_TOOLS
+from bot.tools.queries import QUERY_TOOLS
 
 __all__ = ["IncidentTools", "TOOLS"]
 
 # Every custom tool the bot answers, by name; a new tool is one more entry (or one more mapping passed in).
-TOOLS: Mapping[str, ToolHandler] = {**DATA_TOOLS, **PR_TOOLS}
+TOOLS: Mapping[str, ToolHandler] = {**DATA_TOOLS, **PR_TOOLS, **QUERY_TOOLS}
 
 
 class IncidentTools:
     """Answers one incident's custom tool calls. request_approval is answered by a person, not here."""
 
     def __init__(
-        self, *, evidence: Evidence, prs: PullRequestStore, session_id: str, handlers: Mapping[str, ToolHandler] = TOOLS
+        self, *, evidence: Evidence | None, prs: PullRequestStore, session_id: str, providers: Providers | None = None,
+        handlers: Mapping[str, ToolHandler] = TOOLS,
     ) -> None:
         self.evidence = evidence
         self.prs = prs
         self.session_id = session_id
+        self.providers = providers if providers is not None else Providers()
         self._handlers = handlers
 
     async def answer(self, call: ToolCall, state: IncidentState) -> ToolAnswer | None:

@@ -58,7 +58,7 @@ async def investigate(ctx: Context, log: str, service: str) -> Finding | None:
     limit = _limit(manifest_text)
     tier = _next_tier(runbook_text, limit, cache_driven=cache is not None) if limit else None
     if limit is None or tier is None:
-        gap = f"a memory limit in {ev.rel(manifest)}" if limit is None else f"a tier above {limit} in {ev.rel(runbook)}"
+        gap = f"a memory limit in {ev.rel(ctx, manifest)}" if limit is None else f"a tier above {limit} in {ev.rel(ctx, runbook)}"
         await ctx.say(f"I found no {gap}; I will not guess a size, so I open no PR.")
         return None
 
@@ -80,13 +80,13 @@ async def investigate(ctx: Context, log: str, service: str) -> Finding | None:
         notes.append(f"Trigger: deploy {trigger['id']} at {ev.hhmm(ev.when(trigger['deployed_at']))}: "
                      f"{trigger.get('description', '')}")
     rule = "the next tier for a cache-driven OOM" if cache else "one tier up, a stop-gap while the leak is fixed"
-    notes.append(f"{ev.rel(runbook)} says {rule} is {tier}; request and limit move together.")
-    repo_path = manifest.removeprefix(f"{ev.MOUNT}/repo/")
+    notes.append(f"{ev.rel(ctx, runbook)} says {rule} is {tier}; request and limit move together.")
+    repo_path = manifest.removeprefix(f"{ev.root(ctx)}/repo/")
     return Finding(
-        root_cause=root, notes=tuple(notes), runbook=ev.rel(runbook), repo_path=repo_path,
+        root_cause=root, notes=tuple(notes), runbook=ev.rel(ctx, runbook), repo_path=repo_path,
         old_text=manifest_text, new_text=_set_memory(manifest_text, tier),
         title=f"{service}: raise memory request and limit {limit} -> {tier} (OOMKilled)",
-        summary=(f"Raise {service} memory request and limit {limit} -> {tier} per {ev.rel(runbook)}: heap peaked at "
+        summary=(f"Raise {service} memory request and limit {limit} -> {tier} per {ev.rel(ctx, runbook)}: heap peaked at "
                  f"{heap:g} MB against {limit}, {kills} OOMKills, {restart_count} restarts."),
     )
 

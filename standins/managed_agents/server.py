@@ -69,6 +69,7 @@ class ManagedAgentsStandin:
         self.requests: list[RecordedRequest] = []
         self.sessions: dict[str, Session] = {}
         self.cut_every: int | None = None
+        self.mount_prefix: str | None = None  # a folder every file is mounted under instead (the asked path below it)
         self.base_url = ""
         self._brain = brain
         self._failures: list[_Failure] = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -11,7 +10,9 @@ from aiohttp import web
 from . import shapes
 from .clock import new_id, parse_time
 from .errors import invalid, not_found
+from .mounts import file_resources, scoped_copies
 from .paging import paginate, parse_limit, parse_order
+from .pricing import check_budget
 from .sandbox import Sandbox
 from .session import STATUSES, Session
 from .sse import serve_stream, wire_json
@@ -81,24 +82,6 @@ class SessionsApi:
             raise invalid(f"agent {agent['id']} is archived")
         return {key: copy.deepcopy(agent[key]) for key in _SNAPSHOT}
 
-    def _resources(self, value: object) -> tuple[list[dict[str, Any]], dict[str, bytes]]:
-        resources, files, now = [], {}, self.reg.clock.stamp()
-        for i, item in enumerate(value or []):
-            if not isinstance(item, dict) or item.get("type") != "file":
-                raise invalid(f"resources[{i}].type: the stand-in mounts only 'file' resources")
-            check_keys(item, ("type", "file_id", "mount_path"), f"resources[{i}]")
-            stored = self.reg.file(str(item.get("file_id")))
-            mount = item.get("mount_path") or f"/mnt/session/uploads/{stored.meta['id']}"
-            path = PurePosixPath(mount)
-            if not path.is_relative_to("/mnt/session") or ".." in path.parts or path == PurePosixPath("/mnt/session"):
-                raise invalid(f"resources[{i}].mount_path: must be an absolute path under /mnt/session/")
-            if mount in files:
-                raise invalid(f"resources[{i}].mount_path: {mount} is already mounted")
-            files[mount] = stored.content
-            resources.append({"id": new_id("sesrsc"), "type": "file", "file_id": stored.meta["id"],
-                              "mount_path": mount, "created_at": now, "updated_at": now})
-        return resources, files
-
     async def _create(self, request: web.Request) -> web.Response:
         body = await json_body(request)
         check_keys(body, _CREATE)
@@ -108,16 +91,18 @@ class SessionsApi:
         env = self.reg.environment(body["environment_id"])
         if env["archived_at"]:
             raise invalid(f"environment {env['id']} is archived")
-        if body.get("budget") is not None or body.get("vault_ids"):
-            raise invalid("budget and vault_ids are not supported by the stand-in")
+        if body.get("vault_ids"):
+            raise invalid("vault_ids are not supported by the stand-in")
+        budget = check_budget(body.get("budget"), agent["model"] or {})
         meta, session_title = metadata(body.get("metadata")), title(body.get("title"))
-        resources, files = self._resources(body.get("resources"))
+        resources, files = file_resources(body.get("resources"), self.reg, prefix=self.hub.mount_prefix)
         initial = body.get("initial_events") or []
         if any(not isinstance(e, dict) or e.get("type") != "user.message" for e in initial) or len(initial) > 50:
             raise invalid("initial_events: the stand-in accepts at most 50 user.message events")
         sandbox = await Sandbox.create(files)
-        session = self.hub.open_session(agent=agent, environment_id=env["id"], metadata=meta,
+        session = self.hub.open_session(agent=agent, environment_id=env["id"], metadata=meta, budget=budget,
                                         title=session_title, resources=resources, files=files, sandbox=sandbox)
+        scoped_copies(session.resources, self.reg, session.id)
         if initial:
             session.runner.accept(initial)  # type: ignore[union-attr]
         return web.json_response(session.wire())

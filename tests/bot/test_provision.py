@@ -45,7 +45,7 @@ async def test_provisioning_twice_reuses_everything(api, tmp_path):
     assert _posts(server, "/v1/agents") == 1 and _posts(server, "/v1/environments") == 1 and _posts(server, "/v1/skills") == 1
     agent = await client.beta.agents.retrieve(first.agent_id)
     names = {t.name for t in agent.tools if getattr(t, "type", "") == "custom"}
-    assert names == {"open_pull_request", "request_approval", "merge_pull_request", "get_metrics", "get_recent_deploys", "get_diff"}
+    assert names == {"open_pull_request", "request_approval", "merge_pull_request"}  # nothing else is configured
     assert [s.skill_id for s in agent.skills] == [first.skill_id]
 
 
@@ -58,7 +58,7 @@ async def test_a_changed_definition_makes_a_new_version_of_the_same_agent(api, t
     assert [a.id async for a in client.beta.agents.list()] == [first.agent_id]
 
 
-async def test_evidence_is_uploaded_once_and_mounted_under_the_incident_folder(api, tmp_path):
+async def test_evidence_is_uploaded_once_and_mounted_under_the_uploads_folder(api, tmp_path):
     server, client = api
     evidence = await load_evidence(REPO_ROOT / "fixtures" / "checkout-oom", work_dir=tmp_path)
     resources = await upload_evidence(client, evidence)
@@ -66,8 +66,8 @@ async def test_evidence_is_uploaded_once_and_mounted_under_the_incident_folder(a
     assert resources == again
     assert _posts(server, "/v1/files") == len(evidence.files)
     mounts = {r["mount_path"] for r in resources}
-    assert "/mnt/session/incident/logs/checkout.log" in mounts
-    assert "/mnt/session/incident/repo/k8s/checkout/deployment.yaml" in mounts
+    assert "/mnt/session/uploads/incident/logs/checkout.log" in mounts
+    assert "/mnt/session/uploads/incident/repo/k8s/checkout/deployment.yaml" in mounts
 
 
 async def test_teardown_archives_agent_and_environment(api, tmp_path):

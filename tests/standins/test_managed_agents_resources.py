@@ -26,14 +26,14 @@ async def _upload(client: anthropic.AsyncAnthropic, name: str, data: bytes = b"h
 
 async def test_mount_paths_default_to_the_uploads_folder_and_relative_ones_land_inside_it(client, agents):
     agent, env = await _agent_env(client)
-    plain, nested, absolute = (await _upload(client, n) for n in ("a.log", "b.log", "c.log"))
+    plain, nested, absolute = [await _upload(client, n) for n in ("a.log", "b.log", "c.log")]
     session = await client.beta.sessions.create(agent=agent, environment_id=env, resources=[
-        {"type": "file", "file_id": await plain},
-        {"type": "file", "file_id": await nested, "mount_path": "incident/logs/b.log"},
-        {"type": "file", "file_id": await absolute, "mount_path": "/mnt/session/incident/c.log"},
+        {"type": "file", "file_id": plain},
+        {"type": "file", "file_id": nested, "mount_path": "incident/logs/b.log"},
+        {"type": "file", "file_id": absolute, "mount_path": "/mnt/session/incident/c.log"},
     ])  # fmt: skip
     paths = [r.mount_path for r in session.resources]
-    assert paths[0].startswith("/mnt/session/uploads/file_")
+    assert paths[0] == f"/mnt/session/uploads/{plain}"
     assert paths[1:] == ["/mnt/session/uploads/incident/logs/b.log", "/mnt/session/incident/c.log"]
     assert set(agents.sessions[session.id].files) == set(paths)
 
