@@ -11,7 +11,7 @@ from bot.alerts import parse_alertmanager_webhook
 from bot.metadata import RootRecord
 from blocks.message import Message
 
-from tests.bot.stand import ALICE, ONCALL, stand
+from tests.bot.stand import ALICE, ONCALL, root_metadata, stand
 
 TIMEOUT = 30
 WEBHOOK = {
@@ -140,3 +140,17 @@ async def test_an_interrupted_opening_is_finished_with_its_first_message_in_the_
         assert _user_messages_sent(world, run.session_id) == []
         assert json.dumps(created.json["initial_events"]).count("Pods OOM.") == 1
         await later.close()
+
+
+async def test_a_long_alert_reaches_the_agent_whole_and_the_root_keeps_a_quoted_cut(tmp_path):
+    payload = {"source": "webhook", "labels": {"service": "checkout"}, "description": "x" * 6000 + " END"}
+    async with stand(tmp_path) as world:
+        parts = world.parts()
+        run = await parts.opener.open(title="checkout", text="", opened_by=None, source="webhook", alert=payload)
+        [created] = world.sessions_created()
+        assert "x" * 6000 + " END" in _first_message(created)  # the agent gets the whole alert
+        kept = root_metadata(world.slack, run.thread.ts).record.opening
+        assert len(kept) <= 3000 and kept.count("<<<ALERT\n") == 1 and kept.count("\nALERT>>>") == 1
+        assert "<<<SCOPE\nservice=checkout\nSCOPE>>>" in kept  # a restart's first message is still well quoted
+        await run.wait_finished(timeout=TIMEOUT)
+        await parts.close()
