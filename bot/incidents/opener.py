@@ -21,7 +21,7 @@ from bot.incidents.briefing import mount_correction
 from bot.incidents.factory import RunFactory
 from bot.incidents.registry import IncidentRegistry
 from bot.incidents.resources import SessionResources
-from bot.metadata import RootRecord, SessionMetadata, session_title
+from bot.metadata import OPENING_CHARS, RootRecord, SessionMetadata, session_title
 from bot.run.incident import IncidentRun, SlackThread
 from bot.run.renderer import render_root
 from bot.run.state import IncidentState
@@ -56,7 +56,8 @@ class IncidentOpener:
         started = datetime.now(timezone.utc)
         state = IncidentState(session_id="", title=title, started_at=started, opened_by=opened_by, source=source)
         opening = alert_section(text=text, source=source, opened_by=opened_by, alert=alert)
-        record = RootRecord.fit(title=title, opened_by=opened_by or "", source=source, opening=opening,
+        kept = alert_section(text=text, source=source, opened_by=opened_by, alert=alert, max_chars=OPENING_CHARS)
+        record = RootRecord.fit(title=title, opened_by=opened_by or "", source=source, opening=kept,
                                 dedupe_key=dedupe_key)  # fmt: skip
         publisher = await self.factory.start_thread(self.channel, render_root(state), record=record)
         thread = SlackThread(channel=self.channel, ts=publisher.thread_ts)
