@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from . import shapes
-from .clock import new_id, parse_time
+from .clock import parse_time
 from .errors import invalid, not_found
 from .mounts import file_resources, scoped_copies
 from .paging import paginate, parse_limit, parse_order

@@ -8,7 +8,6 @@ from __future__ import annotations
 import anthropic
 import pytest
 
-from standins.managed_agents import ManagedAgentsStandin
 from standins.managed_agents.testing import ScriptedBrain, user_message
 
 BUDGET = {"type": "limit", "max_list_cost": {"amount": "2500", "currency": "USD"}}
