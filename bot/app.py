@@ -33,6 +33,7 @@ from bot.run.pacing import ChannelPacer
 from bot.settings import Settings
 from bot.slack_retry import RetryAfterHandler
 from bot.sources.registry import Providers, configured
+from bot.tools.answers import tool_handlers
 from bot.webhooks import WebhookServer
 
 __all__ = ["Bot", "build_bot", "slack_client", "anthropic_client"]
@@ -139,7 +140,8 @@ def build_bot(
     registry, tasks, audit = IncidentRegistry(), BackgroundTasks(), AuditLog(settings.audit_log)
     prs = pull_request_store(settings)
     factory = RunFactory(settings=settings, slack=slack, anthropic=anthropic, pacer=pacer, identity=identity,
-                         resources=resources, prs=prs, audit=audit)  # fmt: skip
+                         resources=resources, prs=prs, audit=audit,
+                         tools=tool_handlers(github=providers.github))  # fmt: skip
     opener = IncidentOpener(channel=settings.oncall_channel, anthropic=anthropic, resources=resources, factory=factory,
                             registry=registry)  # fmt: skip
     recovery = Recovery(channel=settings.oncall_channel, slack=slack, anthropic=anthropic, identity=identity,

@@ -23,8 +23,9 @@ _SOURCES = {
     ToolName.QUERY_PROMETHEUS: "query_prometheus: PromQL range queries against the team's Prometheus; start from the "
                                "alert's own expression and labels, around its start",
     ToolName.QUERY_LOGS: "query_logs: LogQL queries against the team's Loki, newest lines first",
-    ToolName.GET_RECENT_DEPLOYS: "get_recent_deploys, get_metrics, get_diff: the incident data's recent deploys, "
-                                 "metric series and a deployed commit's diff",
+    ToolName.GET_RECENT_DEPLOYS: "get_recent_deploys, get_diff: the recent deploys, newest first, and a deployed "
+                                 "commit's diff",
+    ToolName.GET_METRICS: "get_metrics: a service's metric series from the incident data",
 }  # fmt: skip
 
 _WORKFLOW = """\

@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Evidence", "MOUNT_ROOT", "load_evidence"]
+from bot.agents.mounts import evidence_path
+
+__all__ = ["Evidence", "load_evidence"]
 
 log = logging.getLogger(__name__)
 
-# Where the evidence files are asked to be mounted: under the folder the API mounts uploads in by default, each at
-# its path in the incident folder. The only place that names it: the agent is told the paths the session reports.
-MOUNT_ROOT = "/mnt/session/uploads/incident"
 _NOT_EVIDENCE = {"generate.py", "incident.json"}
 _ANSWERED_FROM = ("alert.json", "metrics.json", "deploys.json")  # read once, as JSON, for the data tools
 _gen_locks: dict[Path, asyncio.Lock] = {}
@@ -43,7 +42,7 @@ class Evidence:
         return self.folder / "repo"
 
     def mount_path(self, rel: str) -> str:
-        return f"{MOUNT_ROOT}/{rel}"
+        return evidence_path(rel)
 
     def alert(self) -> dict[str, Any] | None:
         """The alert that opened this incident in the fixture, if the folder has one."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.app import Bot, build_bot
 from bot.settings import REPO_ROOT, Settings, clear_proxies
+from standins.github import GitHubStandin
 from standins.managed_agents import ManagedAgentsStandin
 from standins.slack import SlackStandin
 
@@ -72,15 +73,17 @@ async def start_standins(
     posts_per_second: float = 50.0,
     brain: object = None,
     slack_port: int = 0,
+    github: GitHubStandin | None = None,
     **overrides: Any,
 ) -> Standins:
-    """Start the stand-ins on loopback, with settings for a bot (overrides: any Settings field)."""
+    """Start the stand-ins on loopback, with settings for a bot (overrides: any Settings field). With a started
+    GitHub stand-in, the bot uses it for PRs, deploys and diffs, and sessions clone its repository."""
     clear_proxies()
     await asyncio.to_thread(work_dir.mkdir, parents=True, exist_ok=True)
     channels = {ONCALL: "oncall", ALERTS: "alerts"}
     slack = SlackStandin(users=PEOPLE, usergroups=GROUPS, channels=channels, port=slack_port)
     api_url = await slack.start()
-    agents = ManagedAgentsStandin(pace=pace, brain=brain)
+    agents = ManagedAgentsStandin(pace=pace, brain=brain, github_url=github.api_url if github else None)
     try:
         base_url = await agents.start()
         fields: dict[str, Any] = {
@@ -98,6 +101,8 @@ async def start_standins(
             "slack_posts_per_second": posts_per_second,
             "audit_log": work_dir / "audit.jsonl",
         }
+        if github is not None:
+            fields.update(github_token=github.token, github_repo=github.state.full_name, github_api_url=github.api_url)
         settings = await asyncio.to_thread(functools.partial(Settings, **{**fields, **overrides}))  # checks folders
         _describe_members(slack, settings)
         for source, name in (await asyncio.to_thread(_integrations)).items():

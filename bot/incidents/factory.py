@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from anthropic import AsyncAnthropic
 from slack_sdk.web.async_client import AsyncWebClient
@@ -20,7 +21,8 @@ from bot.run.pacing import ChannelPacer
 from bot.run.publisher import ThreadPublisher
 from bot.run.state import IncidentState
 from bot.settings import Settings
-from bot.tools.answers import IncidentTools
+from bot.tools.answers import TOOLS, IncidentTools
+from bot.tools.base import ToolHandler
 
 __all__ = ["RunFactory"]
 
@@ -37,6 +39,7 @@ class RunFactory:
     resources: SessionResources
     prs: PullRequestStore
     audit: AuditLog
+    tools: Mapping[str, ToolHandler] = field(default_factory=lambda: TOOLS)  # the custom tools' handlers by name
 
     async def start_thread(self, channel: str, root: Message, *, record: RootRecord) -> ThreadPublisher:
         """Post a new incident's root message (the record in its metadata); the publisher of its thread."""
@@ -75,7 +78,7 @@ class RunFactory:
             state=state,
             thread=thread,
             tools=IncidentTools(evidence=evidence, prs=self.prs, session_id=state.session_id,
-                                providers=self.resources.providers),
+                                providers=self.resources.providers, handlers=self.tools),
             publisher=publisher,
             console_url=self.settings.console_url,
             gate=gate,

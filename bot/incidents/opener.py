@@ -80,7 +80,7 @@ class IncidentOpener:
                 opened_by=record.opened_by, source=record.source,
             )  # fmt: skip
             message = first_message(opening=opening or record.opening, tool_names=self.resources.providers.tool_names,
-                                    mounts=[f["mount_path"] for f in files], evidence=await self._gather(alert))
+                                    resources=files, evidence=await self._gather(alert))
             budget = self.resources.budget()
             session = await self.anthropic.beta.sessions.create(
                 agent=agent.agent_id,
@@ -101,10 +101,14 @@ class IncidentOpener:
         run.publish()
         run.start()
         log.info("opened incident %r: session %s, thread %s", record.title, session.id, thread.ts)
-        actual = [r.mount_path for r in session.resources if r.type == "file"]
-        correction = mount_correction([f["mount_path"] for f in files], actual)
+        actual = [{"type": r.type, "mount_path": r.mount_path, "url": getattr(r, "url", "")} for r in session.resources
+                  if r.type in ("file", "github_repository")]  # fmt: skip
+        correction = mount_correction(files, actual)
         if correction is not None:
-            await run.relay(correction)
+            try:
+                await run.relay(correction)
+            except Exception:  # the agent still has the first message's paths; the incident goes on
+                log.exception("could not tell the agent where its files really are (session %s)", session.id)
         return run
 
     async def _gather(self, alert: Mapping[str, Any] | None) -> OpeningEvidence:

@@ -11,6 +11,7 @@ from anthropic import AsyncAnthropic
 
 from bot.agents.evidence import Evidence, load_evidence
 from bot.agents.provision import Provisioned, provision, upload_evidence
+from bot.agents.repository import evidence_to_upload, repository_resources
 from bot.settings import Settings
 from bot.sources.registry import Providers, configured
 
@@ -41,6 +42,7 @@ class SessionResources:
 
     def __init__(self, anthropic: AsyncAnthropic, settings: Settings, *, providers: Providers | None = None) -> None:
         self._anthropic = anthropic
+        self._settings = settings
         self.providers = providers if providers is not None else configured(settings)
         self._agent = Once(lambda: provision(anthropic, settings, providers=self.providers))
         self._evidence = Once(lambda: _evidence(settings))
@@ -55,9 +57,10 @@ class SessionResources:
         """The incident data folder, read once per process; None without INCIDENT_DATA (nothing canned)."""
         return await self._evidence.get()
 
-    async def files(self) -> list[dict[str, str]]:
-        """The evidence as the session's file resources: uploaded once (reused by content hash), listed once."""
-        return list(await self._files.get())
+    async def files(self) -> list[Any]:
+        """The evidence as the session's file resources: uploaded once (reused by content hash), listed once; and the
+        repository, cloned by the platform, when GitHub is configured."""
+        return [*await self._files.get(), *repository_resources(self._settings)]
 
     def budget(self) -> dict[str, Any] | None:
         """sessions.create's `budget`: SESSION_BUDGET_USD as a hard ceiling at list price; None for no ceiling."""
@@ -67,7 +70,9 @@ class SessionResources:
 
     async def _upload(self) -> list[dict[str, str]]:
         evidence = await self.evidence()
-        return await upload_evidence(self._anthropic, evidence) if evidence is not None else []
+        if evidence is None:
+            return []
+        return await upload_evidence(self._anthropic, evidence_to_upload(evidence, self._settings))
 
 
 async def _evidence(settings: Settings) -> Evidence | None:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import os
 import re
 import shutil
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
@@ -17,15 +15,14 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.github_api import JSON, GitHubApi, GitHubError
 from bot.prs.base import GitError, PullRequestInfo, PullRequestStore, commit_message, diff_sha256
 from bot.prs.git import run_git
 
 __all__ = ["GitHubPullRequests", "GitHubRepository"]
 
-_JSON = "application/vnd.github+json"
 _DIFF = "application/vnd.github.v3.diff"
 _BRANCH_PREFIX = "incident-bot/"
-_REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,23 +44,15 @@ class GitHubPullRequests(PullRequestStore):
 
     def __init__(self, *, token: str, repo: str, api_url: str = "https://api.github.com",
                  session: aiohttp.ClientSession | None = None, retries: int = 2, max_retry_wait: float = 60.0) -> None:
-        if not _REPO_RE.match(repo):
-            raise ValueError(f"GitHub repository must be 'owner/name', got {repo!r}")
-        self._token = token
+        self._api = GitHubApi(token=token, repo=repo, api_url=api_url, session=session, retries=retries,
+                              max_retry_wait=max_retry_wait)  # fmt: skip
         self.repo = repo
-        self._base = api_url.rstrip("/") + f"/repos/{repo}"
-        self._session = session
-        self._own_session = session is None
-        self._retries = retries
-        self._max_retry_wait = max_retry_wait
         self._repository: GitHubRepository | None = None
         self._locks: dict[str, asyncio.Lock] = {}
 
     async def aclose(self) -> None:
         """Close the HTTP session if this object made it."""
-        if self._own_session and self._session is not None:
-            await self._session.close()
-            self._session = None
+        await self._api.aclose()
 
     # -- PullRequestStore ------------------------------------------------------------------------
     async def ensure_repo(self, session_id: str, source: Path | None) -> GitHubRepository:
@@ -198,57 +187,12 @@ class GitHubPullRequests(PullRequestStore):
 
     # -- HTTP ------------------------------------------------------------------------------------------
     async def _call(self, method: str, path: str, *, body: Any = None, params: dict[str, str] | None = None,
-                    accept: str = _JSON, missing_ok: bool = False) -> Any:
-        """One request, retried on rate limits: JSON ("" if empty), the text of a diff, or None on 404 if missing_ok."""
-        headers = {"Authorization": f"Bearer {self._token}", "Accept": accept, "X-GitHub-Api-Version": "2022-11-28",
-                   "User-Agent": "incident-bot"}
-        for attempt in range(self._retries + 1):
-            try:
-                async with self._http().request(method, self._base + path, json=body, params=params,
-                                                headers=headers) as resp:
-                    status, text, wait = resp.status, await resp.text(), _retry_wait(resp)
-            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                raise GitError(self._redact(f"GitHub unreachable: {exc or type(exc).__name__}")) from None
-            if wait is not None and wait <= self._max_retry_wait and attempt < self._retries:
-                await asyncio.sleep(wait)
-                continue
-            if status < 300:
-                return json.loads(text) if text and accept == _JSON else text
-            if status == 404 and missing_ok:
-                return None
-            raise GitError(self._redact(_error_message(status, text)))
-        raise AssertionError("unreachable")
-
-    def _http(self) -> aiohttp.ClientSession:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60), trust_env=True)
-        return self._session
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self._token, "***") if self._token else text
-
-
-def _retry_wait(resp: aiohttp.ClientResponse) -> float | None:
-    """Seconds GitHub asks us to wait (Retry-After, or an exhausted rate limit's reset), else None."""
-    if resp.status not in (403, 429):
-        return None
-    if (after := resp.headers.get("Retry-After", "")).strip().isdigit():
-        return float(after)
-    if resp.headers.get("X-RateLimit-Remaining") == "0" and resp.headers.get("X-RateLimit-Reset", "").isdigit():
-        return max(0.0, float(resp.headers["X-RateLimit-Reset"]) - time.time())
-    return None
-
-
-def _error_message(status: int, text: str) -> str:
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        return f"GitHub {status}: {text.strip()[:300] or 'no message'}"
-    details = [e.get("message") or f"{e.get('field')} {e.get('code')}" for e in data.get("errors") or []
-               if isinstance(e, dict)]
-    return f"GitHub {status}: {data.get('message', 'no message')}" + (f" ({'; '.join(details)})" if details else "")
+                    accept: str = JSON, missing_ok: bool = False) -> Any:
+        """GitHubApi.call, its errors as GitError (what the PR tools show the agent)."""
+        try:
+            return await self._api.call(method, path, body=body, params=params, accept=accept, missing_ok=missing_ok)
+        except GitHubError as exc:
+            raise GitError(str(exc)) from None
 
 
 def _numstat_paths(out: str) -> list[str]:

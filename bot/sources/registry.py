@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.settings import Settings
 from bot.sources.base import EvidenceSource
+from bot.sources.github import GitHubSource, github_source
 from bot.sources.loki import LokiSource
 from bot.sources.prometheus import PrometheusSource
 from bot.words import ToolName
@@ -22,11 +23,14 @@ _SETTING = {ToolName.QUERY_PROMETHEUS: "PROMETHEUS_URL", ToolName.QUERY_LOGS: "L
 
 
 class Providers:
-    """The configured evidence sources by tool name, and the data tools the incident data answers."""
+    """The configured evidence sources by tool name, the repository on GitHub, and the data tools offered (answered
+    from the incident data, or deploys and diffs from GitHub)."""
 
-    def __init__(self, sources: Iterable[EvidenceSource] = (), *, data_tools: Iterable[str] = ()) -> None:
+    def __init__(self, sources: Iterable[EvidenceSource] = (), *, data_tools: Iterable[str] = (),
+                 github: GitHubSource | None = None) -> None:  # fmt: skip
         self._sources: Mapping[str, EvidenceSource] = MappingProxyType({s.tool_name: s for s in sources})
         self.data_tools: tuple[str, ...] = tuple(data_tools)
+        self.github = github
 
     @property
     def sources(self) -> tuple[EvidenceSource, ...]:
@@ -55,14 +59,21 @@ class Providers:
         """Close every source's HTTP session."""
         for source in self._sources.values():
             await source.aclose()
+        if self.github is not None:
+            await self.github.aclose()
 
 
 def configured(settings: Settings) -> Providers:
-    """The providers these settings turn on: Prometheus with PROMETHEUS_URL, Loki with LOKI_URL, and the data tools
-    with INCIDENT_DATA (canned evidence: the demo and the tests)."""
+    """The providers these settings turn on: Prometheus with PROMETHEUS_URL, Loki with LOKI_URL, deploys and diffs
+    from GitHub with GITHUB_TOKEN and GITHUB_REPO, and the data tools with INCIDENT_DATA (canned evidence: the demo
+    and the tests)."""
     sources: list[EvidenceSource] = []
     if settings.prometheus_url:
         sources.append(PrometheusSource(settings.prometheus_url, token=settings.prometheus_token or None))
     if settings.loki_url:
         sources.append(LokiSource(settings.loki_url, token=settings.loki_token or None))
-    return Providers(sources, data_tools=DATA_TOOLS if settings.incident_data is not None else ())
+    github = github_source(settings)
+    canned = DATA_TOOLS if settings.incident_data is not None else ()
+    from_github = (ToolName.GET_RECENT_DEPLOYS, ToolName.GET_DIFF) if github is not None else ()
+    data_tools = [t for t in DATA_TOOLS if t in canned or t in from_github]
+    return Providers(sources, data_tools=data_tools, github=github)

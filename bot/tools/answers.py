@@ -8,16 +8,23 @@ from collections.abc import Mapping
 from bot.agents.evidence import Evidence
 from bot.prs.base import PullRequestStore
 from bot.run.state import IncidentState, ToolCall
+from bot.sources.github import GitHubSource
 from bot.sources.registry import Providers
 from bot.tools.base import ToolAnswer, ToolHandler, error
 from bot.tools.data import DATA_TOOLS
+from bot.tools.deploys import github_data_tools
 from bot.tools.pull_requests import PR_TOOLS
 from bot.tools.queries import QUERY_TOOLS
 
-__all__ = ["IncidentTools", "TOOLS"]
+__all__ = ["IncidentTools", "TOOLS", "tool_handlers"]
 
 # Every custom tool the bot answers, by name; a new tool is one more entry (or one more mapping passed in).
 TOOLS: Mapping[str, ToolHandler] = {**DATA_TOOLS, **PR_TOOLS, **QUERY_TOOLS}
+
+
+def tool_handlers(*, github: GitHubSource | None = None) -> Mapping[str, ToolHandler]:
+    """TOOLS with the configured providers' handlers in place of the incident data's (deploys and diffs: GitHub)."""
+    return {**TOOLS, **(github_data_tools(github) if github is not None else {})}
 
 
 class IncidentTools:

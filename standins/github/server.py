@@ -1,11 +1,17 @@
-"""GitHubStandin: the GitHub REST endpoints incident-bot uses, on loopback, over a real git repository."""
+"""GitHubStandin: the GitHub REST endpoints incident-bot uses, on loopback, over a real git repository, and the
+repository over git's smart HTTP for cloning.
+
+Each endpoint follows GitHub's REST reference (docs.github.com/rest, API version 2022-11-28): repositories, git
+database, contents, pulls, deployments and deployment statuses, commits, pagination and media types; githttp.py
+names what cloning follows. Anything else is refused with 404 and recorded as unhandled."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +19,10 @@ from aiohttp import web
 
 from standins.loopback import serve_on_loopback
 
-from . import gitdata, pulls
+from . import commits, deployments, gitdata, githttp, pulls
 from .errors import gh_error
 from .gitstore import GitFailed, GitStore
-from .state import STATE, Fault, Repository, request_matches
+from .state import STATE, Deployment, DeploymentStatus, Fault, Repository, request_matches
 
 __all__ = ["GitHubStandin", "RecordedRequest"]
 
@@ -58,9 +64,11 @@ class GitHubStandin:
         await self.state.git.create(self.source, branch=self.state.default_branch)
         app = web.Application(middlewares=[self._middleware])
         prefix = "/repos/{owner}/{repo}"
-        gitdata.register(app.router, prefix)
-        pulls.register(app.router, prefix)
+        for module in (gitdata, pulls, deployments, commits):
+            module.register(app.router, prefix)
+        githttp.register(app.router)
         app[STATE] = self.state
+        app[githttp.TOKEN] = self.token
         self._runner, port = await serve_on_loopback(app)
         self.api_url = f"http://127.0.0.1:{port}"
         return self.api_url
@@ -94,6 +102,30 @@ class GitHubStandin:
             commit = await git.commit(tree, [head], message)
             await git.set_ref(f"refs/heads/{branch}", commit, old=head)
             return commit
+
+    async def add_deployment(self, ref: str, *, environment: str = "production", task: str = "deploy",
+                             description: str = "", payload: object = None, creator: str = "deploy-bot",
+                             created_at: str | None = None, states: Sequence[str] = ("success",)) -> int:
+        """Record a deployment of a branch or sha (as a team's deploy tooling would), with its statuses; its id."""
+        sha = await self.state.git.resolve(ref)
+        if sha is None:
+            raise ValueError(f"no commit {ref!r}")
+        if bad := [s for s in states if s not in deployments.STATES]:
+            raise ValueError(f"deployment states are {', '.join(deployments.STATES)}, not {bad[0]!r}")
+        when = created_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        number = max(self.state.deployments, default=0) + 1
+        statuses = [DeploymentStatus(number * 100 + i, state, f"Deployment {state}", when)
+                    for i, state in enumerate(states, 1)]  # fmt: skip
+        self.state.deployments[number] = Deployment(
+            id=number, sha=sha, ref=ref, task=task, environment=environment, description=description, creator=creator,
+            created_at=when, payload=payload if payload is not None else {}, statuses=statuses,
+        )  # fmt: skip
+        return number
+
+    @property
+    def clone_url(self) -> str:
+        """Where git clones the repository from (Basic authentication, the token as the password)."""
+        return f"{self.api_url}/{self.state.full_name}.git"
 
     async def branches(self) -> dict[str, str]:
         """Every branch and its head."""
@@ -142,7 +174,8 @@ class GitHubStandin:
         return response
 
     async def _serve(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        if request.headers.get("Authorization", "") not in (f"Bearer {self.token}", f"token {self.token}"):
+        git = githttp.GIT_PATH.match(request.path) is not None  # git checks its own (Basic) credentials
+        if not git and request.headers.get("Authorization", "") not in (f"Bearer {self.token}", f"token {self.token}"):
             return gh_error(401, "Bad credentials")
         hook = next((h for h in self._before if request_matches(h[0], request.method, request.path)), None)
         if hook is not None:
@@ -154,6 +187,6 @@ class GitHubStandin:
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             return gh_error(fault.status, fault.message, headers=headers)
         info = request.match_info
-        if "owner" in info and (info["owner"].lower(), info["repo"].lower()) != self.state.key:
+        if not git and "owner" in info and (info["owner"].lower(), info["repo"].lower()) != self.state.key:
             return gh_error(404, "Not Found")
         return await handler(request)

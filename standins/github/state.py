@@ -11,7 +11,7 @@ from aiohttp import web
 
 from .gitstore import GitStore
 
-__all__ = ["STATE", "Fault", "PullRequest", "Repository", "request_matches"]
+__all__ = ["STATE", "Deployment", "DeploymentStatus", "Fault", "PullRequest", "Repository", "request_matches"]
 
 
 def request_matches(on: str | None, method: str, path: str) -> bool:
@@ -46,6 +46,28 @@ class PullRequest:
     merged_base: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DeploymentStatus:
+    id: int
+    state: str  # error, failure, inactive, in_progress, queued, pending, success
+    description: str
+    created_at: str
+
+
+@dataclass(slots=True)
+class Deployment:
+    id: int
+    sha: str
+    ref: str
+    task: str
+    environment: str
+    description: str
+    creator: str
+    created_at: str
+    payload: object = field(default_factory=dict)
+    statuses: list[DeploymentStatus] = field(default_factory=list)  # oldest first
+
+
 @dataclass(slots=True)
 class Repository:
     owner: str
@@ -53,6 +75,7 @@ class Repository:
     default_branch: str
     git: GitStore
     pulls: dict[int, PullRequest] = field(default_factory=dict)
+    deployments: dict[int, Deployment] = field(default_factory=dict)
     faults: deque[Fault] = field(default_factory=deque)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -66,6 +89,10 @@ class Repository:
 
     def html_url(self, tail: str = "") -> str:
         return f"https://github.invalid/{self.full_name}{tail}"
+
+    def api_url(self, request: web.Request, tail: str = "") -> str:
+        """The API URL of something in this repository, on the host the request came to."""
+        return f"{request.url.origin()}/repos/{self.full_name}{tail}"
 
 
 STATE = web.AppKey("state", Repository)

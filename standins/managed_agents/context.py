@@ -38,7 +38,8 @@ class AgentContext:
 
     def __init__(self, session: Session, runner: TurnRunner) -> None:
         self.session_id = session.id
-        self.files: Mapping[str, bytes] = MappingProxyType(session.files)
+        self.files: Mapping[str, bytes] = MappingProxyType(session.files)  # file resources and cloned repositories
+        self.repositories: Mapping[str, str] = MappingProxyType(session.repositories)  # mount path -> url
         self.memory: dict[str, Any] = session.memory
         self._session = session
         self._runner = runner

@@ -44,8 +44,11 @@ async def investigate(ctx: Context, message: str) -> None:
     """Investigate the incident described by the first user message (an alert JSON or free text)."""
     memory = ctx.memory
     await ctx.say(f"{INTRO}\nLooking into: {ev.alert_title(message)}")
-    if ev.learn_root(ctx, message):  # where the files are is what the message says, nothing else
+    ev.learn_root(ctx, message)  # where the files are is what the message says, nothing else
+    if ev.root(ctx):
         await ctx.bash(f"ls -R {shlex.quote(ev.root(ctx))}")
+    for repository in sorted(ctx.repositories):  # cloned by the platform: its recent history is evidence too
+        await ctx.bash(f"git -C {shlex.quote(repository)} log --oneline -5")
     logs = ev.mounted(ctx, "logs")
     hits: dict[str, dict[str, int]] = {}
     for signature in SIGNATURES if logs else ():

@@ -13,7 +13,8 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any, Protocol
 
-_FILES_HEADER = re.compile(r"^.*(?:files are mounted|They are here).*:\s*$")
+_FILES_HEADER = re.compile(r"^.*files are mounted.*:\s*$")
+_REPO_LINE = re.compile(r"^The infrastructure repository your fix changes is at (/\S+?)/? \(", re.M)
 
 
 class Answer(Protocol):
@@ -23,7 +24,8 @@ class Answer(Protocol):
 
 class Context(Protocol):
     session_id: str
-    files: Mapping[str, bytes]
+    files: Mapping[str, bytes]  # mounted files, and the files of cloned repositories, by path
+    repositories: Mapping[str, str]  # mount path -> URL of each cloned repository
     memory: dict[str, Any]
 
     async def say(self, text: str) -> None: ...
@@ -80,12 +82,16 @@ def listed_files(message: str) -> list[str]:
 
 
 def learn_root(ctx: Context, message: str) -> str | None:
-    """Remember where the incident's files are, as the message says: the folder that holds every listed file."""
+    """Remember where the incident's files and the repository are, as the message says (the folder that holds every
+    listed file; the repository's line)."""
     paths = listed_files(message)
     if paths:
         parents = [str(PurePosixPath(p).parent) for p in paths]
         ctx.memory["evidence_root"] = str(PurePosixPath(os.path.commonpath(parents)))
-    return ctx.memory.get("evidence_root")
+    repo = _REPO_LINE.search(message)
+    if repo:
+        ctx.memory["repo_root"] = repo.group(1)
+    return ctx.memory.get("evidence_root") or ctx.memory.get("repo_root")
 
 
 def root(ctx: Context) -> str:
@@ -99,6 +105,30 @@ def mounted(ctx: Context, folder: str) -> list[str]:
         return []
     prefix = f"{root(ctx)}/{folder}/"
     return sorted(path for path in ctx.files if path.startswith(prefix))
+
+
+def repo_root(ctx: Context) -> str:
+    """Where the repository a fix changes is, as the messages said (the clone, or the incident folder's repo/)."""
+    return str(ctx.memory.get("repo_root") or f"{root(ctx)}/repo")
+
+
+def repo_files(ctx: Context) -> list[str]:
+    """Paths of the repository's files, sorted."""
+    prefix = repo_root(ctx) + "/"
+    return sorted(path for path in ctx.files if path.startswith(prefix))
+
+
+def deploy_service(deploy: dict[str, Any]) -> str:
+    """The service a deploy record names: its own `service`, or a GitHub deployment's payload.service."""
+    payload = deploy.get("payload")
+    named = deploy.get("service") or (payload.get("service") if isinstance(payload, dict) else None)
+    return str(named or "")
+
+
+def deploy_name(deploy: dict[str, Any]) -> str:
+    """How a deploy is named in a sentence: its id ("d-4471"), or "#12" for a GitHub deployment's number."""
+    number = deploy.get("id")
+    return f"#{number}" if isinstance(number, int) else str(number)
 
 
 def rel(ctx: Context, path: str) -> str:

@@ -62,18 +62,19 @@ async def investigate(ctx: Context, log: str, service: str) -> Finding | None:
         return None
 
     patch_text = await _diff(ctx, suspect["commit"])
-    patches = [p for p in parse_patch(patch_text) if f"{ev.root(ctx)}/repo/{p.path}" in ctx.files]
+    root = ev.repo_root(ctx)
+    patches = [p for p in parse_patch(patch_text) if f"{root}/{p.path}" in ctx.files]
     runbook = await ev.find_runbook(ctx, "latency.md", r"N\+1|p99")
     if not patches or runbook is None:
-        missing = "a diff touching the mounted repo/" if not patches else "a latency runbook"
-        await ctx.say(f"Deploy {suspect['id']} looks responsible, but I found no {missing}, so I stop here.")
+        missing = f"a diff touching {ev.rel(ctx, root)}/" if not patches else "a latency runbook"
+        await ctx.say(f"Deploy {ev.deploy_name(suspect)} looks responsible, but I found no {missing}, so I stop here.")
         return None
     await ctx.read(runbook)
     patch = patches[0]
-    current = await ctx.read(f"{ev.root(ctx)}/repo/{patch.path}")
+    current = await ctx.read(f"{root}/{patch.path}")
     reverted = revert(current, patch)
     if reverted is None:
-        await ctx.say(f"repo/{patch.path} no longer matches commit {suspect['commit'][:7]}; "
+        await ctx.say(f"{ev.rel(ctx, root)}/{patch.path} no longer matches commit {suspect['commit'][:7]}; "
                       "I cannot revert it cleanly.")
         return None
 
@@ -81,8 +82,8 @@ async def investigate(ctx: Context, log: str, service: str) -> Finding | None:
     pattern = _n_plus_one(patch)
     minutes = max(1, round((onset - deployed).total_seconds() / 60))
     root = (
-        f"Root cause: commit {sha[:7]}, deployed to {service} as {suspect['id']} at {ev.hhmm(deployed)} ({minutes} "
-        f"min before p99 left its baseline at {ev.hhmm(onset)}), {pattern}: "
+        f"Root cause: commit {sha[:7]}, deployed to {service} as {ev.deploy_name(suspect)} at {ev.hhmm(deployed)} "
+        f"({minutes} min before p99 left its baseline at {ev.hhmm(onset)}), {pattern}: "
         f"{_pressure(buckets, groups, pool_name, pool)}; {service} p99 went from {base:,.0f} ms to a peak of "
         f"{top[1]:,.0f} ms ({top[1] / base:.0f}×; {p99[-1][1]:,.0f} ms at {ev.hhmm(p99[-1][0])}) and {err_name} "
         f"peaked at {max((v for _, v in errors), default=0):.2f}."
@@ -95,7 +96,7 @@ async def investigate(ctx: Context, log: str, service: str) -> Finding | None:
         repo_path=patch.path, old_text=current, new_text=reverted,
         title=f'Revert "{subject}" ({sha[:7]})',
         summary=(f"Revert {sha[:7]} per {ev.rel(ctx, runbook)}: it {pattern}; {service} p99 {base:,.0f} ms -> "
-                 f"{top[1]:,.0f} ms since deploy {suspect['id']} at {ev.hhmm(deployed)}."),
+                 f"{top[1]:,.0f} ms since deploy {ev.deploy_name(suspect)} at {ev.hhmm(deployed)}."),
     )
 
 
@@ -125,7 +126,7 @@ def _suspect(deploys: list[dict], service: str, onset: datetime | None) -> dict 
     """The service's latest deploy in the hour before the regression started."""
     if onset is None:
         return None
-    window = [d for d in deploys if d.get("service") == service and d.get("commit")
+    window = [d for d in deploys if ev.deploy_service(d) == service and d.get("commit")
               and onset - timedelta(hours=1) <= ev.when(d["deployed_at"]) <= onset]
     return max(window, key=lambda d: ev.when(d["deployed_at"]), default=None)
 
@@ -176,7 +177,7 @@ async def _red_herring(ctx: Context, group: list[str], service: str, p99: list, 
     gone = ev.when(last)
     after = [v for t, v in p99 if t > gone]
     still = f"{service} p99 stayed at {min(after):,.0f} ms or more after it stopped" if after else "it stopped"
-    known = sorted({d.get("service", "") for d in deploys} - {service, ""})
+    known = sorted({ev.deploy_service(d) for d in deploys} - {service, ""})
     other = next((s for s in known if re.search(rf"\b{re.escape(s)}\b", msg)), None)
     head = (f"The {int(count):,} `{msg.split(':')[0]}` lines ({ev.hhmm(ev.when(first))} to {ev.hhmm(gone)}) "
             f"ended on their own while {still}")

@@ -50,7 +50,8 @@ async def investigate(ctx: Context, log: str, service: str) -> Finding | None:
     runbook = await ev.find_runbook(ctx, "oom.md", SIGNATURE)
     manifest = _manifest_path(ctx, service)
     if runbook is None or manifest is None:
-        missing = "runbooks/oom.md" if runbook is None else f"a Deployment manifest for {service} under repo/"
+        missing = "runbooks/oom.md" if runbook is None else \
+            f"a Deployment manifest for {service} under {ev.rel(ctx, ev.repo_root(ctx))}/"
         await ctx.say(f"The logs show {kills} OOMKilled restarts, but I found no {missing}, so I stop here.")
         return None
     runbook_text = await ctx.read(runbook)
@@ -77,11 +78,11 @@ async def investigate(ctx: Context, log: str, service: str) -> Finding | None:
     if working:
         notes.append(f"{memory_metric} peaked at {working[1] / MiB:.1f} MiB at {ev.hhmm(working[0])}.")
     if trigger:
-        notes.append(f"Trigger: deploy {trigger['id']} at {ev.hhmm(ev.when(trigger['deployed_at']))}: "
+        notes.append(f"Trigger: deploy {ev.deploy_name(trigger)} at {ev.hhmm(ev.when(trigger['deployed_at']))}: "
                      f"{trigger.get('description', '')}")
     rule = "the next tier for a cache-driven OOM" if cache else "one tier up, a stop-gap while the leak is fixed"
     notes.append(f"{ev.rel(ctx, runbook)} says {rule} is {tier}; request and limit move together.")
-    repo_path = manifest.removeprefix(f"{ev.root(ctx)}/repo/")
+    repo_path = manifest.removeprefix(ev.repo_root(ctx) + "/")
     return Finding(
         root_cause=root, notes=tuple(notes), runbook=ev.rel(ctx, runbook), repo_path=repo_path,
         old_text=manifest_text, new_text=_set_memory(manifest_text, tier),
@@ -97,13 +98,13 @@ def _trigger(deploys: list[dict], service: str, first_kill: str) -> dict | None:
         cutoff = ev.when(first_kill)
     except ValueError:
         return None
-    earlier = [d for d in deploys if d.get("service") == service and ev.when(d["deployed_at"]) <= cutoff]
+    earlier = [d for d in deploys if ev.deploy_service(d) == service and ev.when(d["deployed_at"]) <= cutoff]
     return max(earlier, key=lambda d: ev.when(d["deployed_at"]), default=None)
 
 
 def _manifest_path(ctx: Context, service: str) -> str | None:
     """The mounted Deployment manifest named after the service."""
-    for path in ev.mounted(ctx, "repo"):
+    for path in ev.repo_files(ctx):
         if path.endswith((".yaml", ".yml")):
             try:
                 docs = list(yaml.safe_load_all(ctx.files[path]))

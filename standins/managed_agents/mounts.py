@@ -14,7 +14,7 @@ from .errors import invalid
 from .store import Registry, StoredFile
 from .validate import check_keys
 
-__all__ = ["MAX_FILES", "UPLOADS", "file_resources", "scoped_copies"]
+__all__ = ["MAX_FILES", "UPLOADS", "file_resource", "scoped_copies"]
 
 UPLOADS = "/mnt/session/uploads"
 MAX_FILES = 100
@@ -35,36 +35,23 @@ def _mount_path(raw: object, file_id: str, where: str, prefix: str | None) -> st
     return str(path)
 
 
-def file_resources(value: object, registry: Registry, *, prefix: str | None = None,
-                   ) -> tuple[list[dict[str, Any]], dict[str, bytes]]:  # fmt: skip
-    """The session's resources (wire shape, the given file ids) and its files by mount path; 400 on what the API
-    refuses."""
-    items = value or []
-    if not isinstance(items, list):
-        raise invalid("resources: expected a list")
-    if len(items) > MAX_FILES:
-        raise invalid(f"resources: at most {MAX_FILES} files can be mounted in a session, not {len(items)}")
-    resources, files, now = [], {}, registry.clock.stamp()
-    for i, item in enumerate(items):
-        if not isinstance(item, dict) or item.get("type") != "file":
-            raise invalid(f"resources[{i}].type: the stand-in mounts only 'file' resources")
-        check_keys(item, ("type", "file_id", "mount_path"), f"resources[{i}]")
-        stored = registry.file(str(item.get("file_id")))
-        if stored.meta["scope"] is not None:
-            raise invalid(f"resources[{i}].file_id: file {stored.meta['id']} is scoped to session "
-                          f"{stored.meta['scope']['id']} and cannot be mounted in another session")  # fmt: skip
-        mount = _mount_path(item.get("mount_path"), stored.meta["id"], f"resources[{i}]", prefix)
-        if mount in files:
-            raise invalid(f"resources[{i}].mount_path: {mount} is already mounted")
-        files[mount] = stored.content
-        resources.append({"id": new_id("sesrsc"), "type": "file", "file_id": stored.meta["id"],
-                          "mount_path": mount, "created_at": now, "updated_at": now})  # fmt: skip
-    return resources, files
+def file_resource(item: dict[str, Any], where: str, registry: Registry, *, prefix: str | None = None,
+                  ) -> tuple[dict[str, Any], bytes]:  # fmt: skip
+    """One file resource (wire shape, the given file id) and its content; 400 on what the API refuses."""
+    check_keys(item, ("type", "file_id", "mount_path"), where)
+    stored = registry.file(str(item.get("file_id")))
+    if stored.meta["scope"] is not None:
+        raise invalid(f"{where}.file_id: file {stored.meta['id']} is scoped to session {stored.meta['scope']['id']} "
+                      "and cannot be mounted in another session")  # fmt: skip
+    mount = _mount_path(item.get("mount_path"), stored.meta["id"], where, prefix)
+    now = registry.clock.stamp()
+    return {"id": new_id("sesrsc"), "type": "file", "file_id": stored.meta["id"], "mount_path": mount,
+            "created_at": now, "updated_at": now}, stored.content  # fmt: skip
 
 
 def scoped_copies(resources: list[dict[str, Any]], registry: Registry, session_id: str) -> None:
     """Give each mounted file a copy scoped to the session, and point the resource at it (as the API does)."""
-    for resource in resources:
+    for resource in (r for r in resources if r["type"] == "file"):
         original = registry.file(resource["file_id"])
         meta = {**copy.deepcopy(original.meta), "id": new_id("file"), "created_at": iso(registry.clock.now()),
                 "scope": {"type": "session", "id": session_id}}  # fmt: skip

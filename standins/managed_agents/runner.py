@@ -99,6 +99,9 @@ class TurnRunner:
         _TURN.set(number)  # inherited by any task the brain starts, so check_live() knows its turn
         self._think = True
         first = number == 1
+        if first:  # the container starts: a repository that could not be cloned is reported, and the turn goes on
+            for error in self.session.mount_errors:
+                self.session.emit({"type": "session.error", "error": error})
         try:
             brain = self._brain()
             await (brain.investigate if first else brain.follow_up)(self._ctx, text)

@@ -1,4 +1,5 @@
-"""The session's working folder: mounted files written out, `bash -c` and file reads with /mnt/session mapped."""
+"""The session's working folder: mounted files written out, `bash -c` and file reads with /mnt/session and
+/workspace (where repositories are cloned) mapped to folders of their own."""
 
 from __future__ import annotations
 
@@ -14,14 +15,19 @@ from pathlib import Path, PurePosixPath
 __all__ = ["MOUNT_ROOT", "Sandbox"]
 
 MOUNT_ROOT = "/mnt/session"
+WORKSPACE = "/workspace"
 MAX_OUTPUT = 30_000
 
 
 class Sandbox:
-    """A temporary folder standing in for the container's /mnt/session."""
+    """A temporary folder standing in for the container: its /mnt/session (the working folder) and /workspace."""
 
     def __init__(self, files: Mapping[str, bytes]) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="managed-agents-session-"))
+        self.container = Path(tempfile.mkdtemp(prefix="managed-agents-session-"))
+        self.root = self.container / "mnt" / "session"  # the container's /mnt/session
+        self._mounts = {MOUNT_ROOT: self.root, WORKSPACE: self.container / "workspace"}
+        for folder in self._mounts.values():
+            folder.mkdir(parents=True)
         for mount_path, content in files.items():
             target = self.local(mount_path)
             if target is None:
@@ -35,16 +41,30 @@ class Sandbox:
         return await asyncio.to_thread(cls, files)
 
     def local(self, path: str) -> Path | None:
-        """The local path for a path under /mnt/session (relative paths count from it); None outside it."""
+        """The local path for a path under /mnt/session or /workspace (relative paths count from /mnt/session);
+        None outside them."""
         posix = PurePosixPath(MOUNT_ROOT, path)
-        if ".." in posix.parts or not (posix == PurePosixPath(MOUNT_ROOT) or posix.is_relative_to(MOUNT_ROOT)):
+        if ".." in posix.parts:
             return None
-        return self.root.joinpath(*posix.relative_to(MOUNT_ROOT).parts)
+        for mount, folder in self._mounts.items():
+            if posix == PurePosixPath(mount) or posix.is_relative_to(mount):
+                return folder.joinpath(*posix.relative_to(mount).parts)
+        return None
+
+    def _to_local(self, text: str) -> str:
+        for mount, folder in self._mounts.items():
+            text = text.replace(mount, str(folder))
+        return text
+
+    def _to_container(self, text: str) -> str:
+        for mount, folder in self._mounts.items():
+            text = text.replace(str(folder), mount)
+        return text
 
     async def bash(self, command: str, *, timeout: float = 20.0) -> tuple[str, bool]:
         """Run `bash -c` in the folder; (stdout+stderr with paths mapped back, timed out?)."""
         proc = await asyncio.create_subprocess_exec(
-            "bash", "-c", command.replace(MOUNT_ROOT, str(self.root)), cwd=self.root,
+            "bash", "-c", self._to_local(command), cwd=self.root,
             stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
             start_new_session=True, env=self._env(),
         )
@@ -59,7 +79,7 @@ class Sandbox:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)  # the whole group: bash and what it started
                 await proc.wait()
-        text = out.decode("utf-8", "replace").replace(str(self.root), MOUNT_ROOT)
+        text = self._to_container(out.decode("utf-8", "replace"))
         if timed_out:
             text += f"\n[command timed out after {timeout:g} s]"
         return _truncate(text), timed_out
@@ -80,7 +100,7 @@ class Sandbox:
 
     def remove(self) -> None:
         """Delete the folder."""
-        shutil.rmtree(self.root, ignore_errors=True)
+        shutil.rmtree(self.container, ignore_errors=True)
 
 
 def _truncate(text: str) -> str:

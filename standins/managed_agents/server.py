@@ -61,8 +61,9 @@ class ManagedAgentsStandin:
     """A local Managed Agents API (REST + SSE) for the real `anthropic` client, with a rule-based brain."""
 
     def __init__(self, pace: float = 0.0, brain: Any = None, *, ping_interval: float = 15.0,
-                 api_key: str | None = None) -> None:
+                 api_key: str | None = None, github_url: str | None = None) -> None:
         self.pace = pace
+        self.github_url = github_url  # a GitHub stand-in's base URL: github_repository resources are cloned from it
         self.ping_interval = ping_interval
         self.api_key = api_key
         self.registry = Registry()

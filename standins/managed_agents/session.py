@@ -37,6 +37,8 @@ class Session:
         sandbox: Sandbox,
         clock: Clock,
         on_change: Callable[[], None],
+        repositories: dict[str, str] | None = None,
+        mount_errors: list[dict[str, Any]] | None = None,
         budget: dict[str, Any] | None = None,
     ) -> None:
         self.id = new_id("sesn")
@@ -46,6 +48,8 @@ class Session:
         self.title = title
         self.resources = resources
         self.files = files
+        self.repositories = repositories or {}  # mount path -> url of each cloned github_repository
+        self.mount_errors = mount_errors or []  # session.error objects for repositories that could not be cloned
         self.clock = clock
         self.created_at = self.updated_at = clock.stamp()
         self.archived_at: str | None = None

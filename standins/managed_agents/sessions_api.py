@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from . import shapes
-from .clock import parse_time
+from .clock import new_id, parse_time
 from .errors import invalid, not_found
-from .mounts import file_resources, scoped_copies
+from .mounts import MAX_FILES, file_resource, scoped_copies
 from .paging import paginate, parse_limit, parse_order
 from .pricing import check_budget
+from .repositories import RepositoryMount, clone, parse_repository
 from .sandbox import Sandbox
 from .session import STATUSES, Session
 from .sse import serve_stream, wire_json
@@ -82,6 +85,49 @@ class SessionsApi:
             raise invalid(f"agent {agent['id']} is archived")
         return {key: copy.deepcopy(agent[key]) for key in _SNAPSHOT}
 
+    def _resources(self, value: object) -> tuple[list[dict[str, Any]], dict[str, bytes], list[RepositoryMount]]:
+        resources, files, repositories, now = [], {}, [], self.reg.clock.stamp()
+        mounted: set[str] = set()
+        for i, item in enumerate(value or []):
+            if not isinstance(item, dict) or item.get("type") not in ("file", "github_repository"):
+                raise invalid(f"resources[{i}].type: the stand-in mounts only 'file' and 'github_repository' resources")
+            if item["type"] == "github_repository":
+                if not self.hub.github_url:
+                    raise invalid(f"resources[{i}]: this stand-in was started without a GitHub to clone from "
+                                  "(ManagedAgentsStandin(github_url=...))")  # fmt: skip
+                repo = parse_repository(item, f"resources[{i}]")
+                taken = [*files, *mounted]
+                if any(_overlap(repo.mount_path, m) for m in taken):
+                    raise invalid(f"resources[{i}].mount_path: {repo.mount_path} is already mounted")
+                mounted.add(repo.mount_path)
+                repositories.append(repo)
+                resources.append(repo.wire(new_id("sesrsc"), now))
+                continue
+            resource, content = file_resource(item, f"resources[{i}]", self.reg, prefix=self.hub.mount_prefix)
+            mount = resource["mount_path"]
+            if mount in files or any(_overlap(mount, m) for m in mounted):
+                raise invalid(f"resources[{i}].mount_path: {mount} is already mounted")
+            if len(files) == MAX_FILES:
+                raise invalid(f"resources: at most {MAX_FILES} files can be mounted in a session")
+            files[mount] = content
+            resources.append(resource)
+        return resources, files, repositories
+
+    async def _clone(self, repositories: list[RepositoryMount], sandbox: Sandbox,
+                     files: dict[str, bytes]) -> tuple[dict[str, str], list[dict[str, Any]]]:  # fmt: skip
+        """Clone each repository into the sandbox (its files join `files`); (mount path -> url, the clone errors)."""
+        cloned, errors = {}, []
+        for repo in repositories:
+            target = sandbox.local(repo.mount_path)
+            assert target is not None  # parse_repository kept it under a mounted root
+            error = await clone(repo, target, github_url=self.hub.github_url or "")
+            if error is not None:
+                errors.append(error)
+                continue
+            cloned[repo.mount_path] = repo.url
+            files.update(await asyncio.to_thread(_read_tree, target, repo.mount_path))
+        return cloned, errors
+
     async def _create(self, request: web.Request) -> web.Response:
         body = await json_body(request)
         check_keys(body, _CREATE)
@@ -95,13 +141,15 @@ class SessionsApi:
             raise invalid("vault_ids are not supported by the stand-in")
         budget = check_budget(body.get("budget"), agent["model"] or {})
         meta, session_title = metadata(body.get("metadata")), title(body.get("title"))
-        resources, files = file_resources(body.get("resources"), self.reg, prefix=self.hub.mount_prefix)
+        resources, files, repositories = self._resources(body.get("resources"))
         initial = body.get("initial_events") or []
         if any(not isinstance(e, dict) or e.get("type") != "user.message" for e in initial) or len(initial) > 50:
             raise invalid("initial_events: the stand-in accepts at most 50 user.message events")
         sandbox = await Sandbox.create(files)
-        session = self.hub.open_session(agent=agent, environment_id=env["id"], metadata=meta, budget=budget,
-                                        title=session_title, resources=resources, files=files, sandbox=sandbox)
+        cloned, errors = await self._clone(repositories, sandbox, files)
+        session = self.hub.open_session(agent=agent, environment_id=env["id"], metadata=meta, title=session_title,
+                                        resources=resources, files=files, sandbox=sandbox, repositories=cloned,
+                                        mount_errors=errors, budget=budget)  # fmt: skip
         scoped_copies(session.resources, self.reg, session.id)
         if initial:
             session.runner.accept(initial)  # type: ignore[union-attr]
@@ -195,6 +243,17 @@ class SessionsApi:
                                       cut_every=lambda: self.hub.cut_every)
         finally:
             session.unsubscribe(queue)
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Whether one mount path is the other or lies inside it."""
+    return PurePosixPath(a).is_relative_to(b) or PurePosixPath(b).is_relative_to(a)
+
+
+def _read_tree(folder: Path, mount_path: str) -> dict[str, bytes]:
+    """mount path -> bytes of every file of a cloned repository (its .git folder left out)."""
+    return {f"{mount_path}/{p.relative_to(folder).as_posix()}": p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and ".git" not in p.relative_to(folder).parts}  # fmt: skip
 
 
 def _processed_passes(event: dict[str, Any], filters: list) -> bool:

@@ -74,9 +74,9 @@ async def test_a_poisoned_default_branch_runs_nothing_when_the_bot_patches_it_fo
         await ctx.say("done")
 
     github = GitHubStandin(repo="acme/infra", source=source, token="ghp_e2etoken")
-    world = await start_world(incident_dir=FIXTURES / "checkout-oom", work_dir=tmp_path / "work",
-                              github_token="ghp_e2etoken", github_repo="acme/infra",
-                              github_api_url=await github.start(), brain=ScriptedBrain(first=script))
+    await github.start()
+    world = await start_world(incident_dir=FIXTURES / "checkout-oom", work_dir=tmp_path / "work", github=github,
+                              brain=ScriptedBrain(first=script))  # the session clones the poisoned branch too
     try:
         _, run = await open_incident(world, YOU, "checkout OOM")
         await run.wait_finished(timeout=TIMEOUT)

@@ -38,11 +38,11 @@ def work_dir(tmp_path: Path) -> Path:
 @contextlib.asynccontextmanager
 async def _world(work_dir: Path, brain: ScriptedBrain, store: str) -> AsyncIterator[tuple[DemoWorld, GitHubStandin | None]]:
     """The real bot and stand-ins, with PRs in the local git store or on the GitHub stand-in."""
-    github, overrides = None, {}
+    github = None
     if store == "github":
         github = GitHubStandin(repo="acme/infra", source=FIXTURES / "checkout-oom" / "repo", token=TOKEN)
-        overrides = {"github_token": TOKEN, "github_repo": "acme/infra", "github_api_url": await github.start()}
-    world = await start_world(incident_dir=FIXTURES / "checkout-oom", work_dir=work_dir, brain=brain, **overrides)
+        await github.start()
+    world = await start_world(incident_dir=FIXTURES / "checkout-oom", work_dir=work_dir, brain=brain, github=github)
     try:
         yield world, github
     finally:

@@ -47,6 +47,7 @@ class FakeContext:
                  wrapped: bool = True, pr_error: str | None = None, merge_error: str | None = None) -> None:
         self.session_id = "sesn_test"
         self.files = files
+        self.repositories: dict[str, str] = {}  # nothing cloned: the repository is the evidence's repo/ copy
         self.memory: dict[str, Any] = {}
         self.root = root
         self.steps: list[tuple[str, Any]] = []
@@ -137,8 +138,9 @@ def alert(name: str) -> str:
 def told(ctx: FakeContext, text: str) -> str:
     """The first message as the bot writes it: the alert, the data tools, and where the files are mounted."""
     opening = alert_section(text=text, source="a test", opened_by=None, alert=None)
+    files = [{"type": "file", "mount_path": path} for path in ctx.files]
     return first_message(opening=opening, tool_names=("get_metrics", "get_recent_deploys", "get_diff"),
-                         mounts=list(ctx.files))
+                         resources=files)
 
 
 async def test_oom_opens_a_512mi_pr_after_reading_the_runbook_and_merges_once_approved(tmp_path: Path) -> None:
@@ -274,6 +276,6 @@ async def test_follow_up_without_findings_says_so(tmp_path: Path) -> None:
 async def test_files_the_message_does_not_name_are_not_looked_for(tmp_path: Path) -> None:
     ctx = FakeContext(tmp_path / "mnt", evidence(FIXTURES / "checkout-oom"))  # mounted, but the message names none
     opening = alert_section(text=alert("checkout-oom"), source="a test", opened_by=None, alert=None)
-    await investigator.investigate(ctx, first_message(opening=opening, tool_names=(), mounts=[]))
+    await investigator.investigate(ctx, first_message(opening=opening, tool_names=(), resources=[]))
     assert not [v for k, v in ctx.steps if k == "bash"] and ctx.tools() == []
     assert "no log files" in ctx.said()[-1]
