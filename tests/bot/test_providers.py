@@ -112,3 +112,10 @@ async def test_the_team_runbooks_are_the_skill_files_and_only_a_change_makes_a_n
     assert len(server.registry.skill(first.skill_id).versions) == 2
     files = await _skill_files(server, agent)  # the new agent version pins the new skill version
     assert b"storage team" in files["incident-runbooks/runbooks/disk-full.md"]
+
+
+async def test_github_offers_its_deploys_and_diffs_without_canned_data(api, tmp_path):
+    server, client = api
+    _, agent = await _agent(client, _settings(tmp_path, github_token="ghp_t", github_repo="acme/infra"))
+    assert _custom(agent) == PR_TOOLS | {"get_recent_deploys", "get_diff"}  # no canned metrics
+    assert "get_recent_deploys" in agent.system and "get_metrics" not in agent.system
