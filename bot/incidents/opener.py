@@ -7,6 +7,7 @@ session that could not be created marks its root message failed, and is not trie
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -29,6 +30,8 @@ from bot.run.state import IncidentState
 __all__ = ["IncidentOpener"]
 
 log = logging.getLogger(__name__)
+
+GATHER_TIMEOUT = 20.0  # seconds the opening evidence may take before the session starts without it
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -112,9 +115,9 @@ class IncidentOpener:
         return run
 
     async def _gather(self, alert: Mapping[str, Any] | None) -> OpeningEvidence:
-        """The opening evidence; gathering it never stops an incident from opening."""
+        """The opening evidence; gathering it never stops (nor long delays) an incident's opening."""
         try:
-            return await self.gather(alert, self.resources.providers)
+            return await asyncio.wait_for(self.gather(alert, self.resources.providers), GATHER_TIMEOUT)
         except Exception:
             log.exception("could not gather the opening evidence; the agent starts without it")
             return OpeningEvidence()

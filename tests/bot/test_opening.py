@@ -4,10 +4,12 @@ says, its scope, which sources it can query and where its files really are (read
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
 from bot.alerts import parse_alertmanager_webhook
+from bot.incidents.briefing import OpeningEvidence
 from bot.metadata import RootRecord
 from blocks.message import Message
 
@@ -152,5 +154,31 @@ async def test_a_long_alert_reaches_the_agent_whole_and_the_root_keeps_a_quoted_
         kept = root_metadata(world.slack, run.thread.ts).record.opening
         assert len(kept) <= 3000 and kept.count("<<<ALERT\n") == 1 and kept.count("\nALERT>>>") == 1
         assert "<<<SCOPE\nservice=checkout\nSCOPE>>>" in kept  # a restart's first message is still well quoted
+        await run.wait_finished(timeout=TIMEOUT)
+        await parts.close()
+
+
+async def test_what_the_bot_gathers_at_the_start_goes_in_the_first_message_and_a_failure_does_not_stop_it(tmp_path):
+    seen = []
+
+    async def graph(alert, providers):
+        seen.append((alert, providers.tool_names))
+        return OpeningEvidence((("The alert's own graph", "checkout_p99 1.9 at 09:00"),))
+
+    async def broken(alert, providers):
+        raise RuntimeError("prometheus said no")
+
+    async with stand(tmp_path) as world:
+        parts = world.parts()
+        opener = dataclasses.replace(parts.opener, gather=graph)
+        run = await opener.open(title="slow", text="p99", opened_by=None, source="webhook", alert={"labels": {}})
+        assert seen == [({"labels": {}}, parts.providers.tool_names)]
+        message = _first_message(world.sessions_created()[-1])
+        assert "The alert's own graph:\n<<<EVIDENCE\ncheckout_p99 1.9 at 09:00\nEVIDENCE>>>" in message
+        await run.wait_finished(timeout=TIMEOUT)
+
+        opener = dataclasses.replace(parts.opener, gather=broken)
+        run = await opener.open(title="slow", text="p99", opened_by=None, source="webhook")
+        assert "EVIDENCE" not in _first_message(world.sessions_created()[-1])
         await run.wait_finished(timeout=TIMEOUT)
         await parts.close()
