@@ -129,6 +129,8 @@ class IncidentState:
     event_count: int = 0
     unknown_types: frozenset[str] = frozenset()
     queued_messages: frozenset[str] = frozenset()  # user.message ids sent but not yet taken up by a turn
+    spent_cents: int | None = None  # the session's list cost so far (session.usage), None until known
+    budget_cents: int | None = None  # the session's spend ceiling, None for none (or not known yet)
 
     @property
     def finished(self) -> bool:
