@@ -108,7 +108,7 @@ class Baseline:
                 if ev.id in posted:
                     continue
                 posted.add(ev.id)
-                if ev.type.startswith("span."):
+                if ev.type.startswith("span.") or ev.type == "session.usage":  # telemetry, not the incident's story
                     continue
                 await self.slack.chat_postMessage(channel=channel, thread_ts=thread_ts, text=describe(ev))
                 if ev.type == "agent.custom_tool_use":

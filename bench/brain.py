@@ -8,10 +8,12 @@ Every message carries a marker `[mN]` so the harness can see when Slack first sh
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import PurePosixPath
 from typing import Any
 
-from standins.managed_agents.investigator_evidence import MOUNT, alert_title, tool_json
+from standins.managed_agents.investigator_evidence import alert_title, learn_root, root, tool_json
 from standins.managed_agents.investigator_patch import unified_diff
 
 __all__ = ["follow_up", "investigate", "REPORTS"]
@@ -36,7 +38,9 @@ class _Voice:
 async def investigate(ctx: Any, message: str) -> None:
     """Read every chunk, report, propose the fix and follow the human's decision."""
     voice = _Voice(ctx)
-    chunks = sorted(p for p in ctx.files if p.startswith(f"{MOUNT}/logs/checkout.part-"))
+    if not learn_root(ctx, message):  # the files are where the first message says; the baseline's names none
+        ctx.memory["evidence_root"] = os.path.commonpath([str(PurePosixPath(p).parent) for p in ctx.files])
+    chunks = sorted(p for p in ctx.files if p.startswith(f"{root(ctx)}/logs/checkout.part-"))
     await voice.say(f"Benchmark load investigator of the local stand-in, not Claude. Reading {len(chunks)} "
                     f"log chunks for: {alert_title(message)[:200]}")
     kills, peak = 0, 0.0
@@ -50,7 +54,7 @@ async def investigate(ctx: Any, message: str) -> None:
     metric = await ctx.call_tool("get_metrics", {"service": "checkout", "metric": "memory_working_set_bytes"})
     points = (tool_json(metric) or {}).get("points", []) if not metric.is_error else []
     top = max((p.get("v", 0) for p in points if isinstance(p, dict)), default=0) / 2**20
-    old = ctx.files[f"{MOUNT}/repo/{DEPLOYMENT}"].decode()
+    old = ctx.files[f"{root(ctx)}/repo/{DEPLOYMENT}"].decode()
     diff = unified_diff(DEPLOYMENT, old, old.replace("memory: 128Mi", "memory: 512Mi"))
     title = "checkout: raise memory request and limit 128Mi -> 512Mi (benchmark)"
     body = f"{kills} OOM kills, heap peak {peak:.1f} MB, working set peak {top:.1f} MiB. (Benchmark agent, not Claude.)"

@@ -116,6 +116,8 @@ def root_message(view: IncidentView, *, now: datetime) -> Message:
     footer = []
     if view.session_id:
         footer.append(f"Session `{escape(one_line(view.session_id, 200)).replace('`', '')}`")
+    if view.spend:
+        footer.append(f"Spend {escape(one_line(view.spend, 100))} at list price")
     if view.console_url:
         footer.append(kit.link(view.console_url, "Open in Console"))
     if view.updated_at is not None:

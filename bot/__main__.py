@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|demo|provision|teardown]`."""
+"""Command line: `python -m bot [run|demo|provision|teardown|check]`."""
 
 from __future__ import annotations
 
@@ -102,6 +102,18 @@ async def _provision(teardown: bool) -> int:
     return 0
 
 
+async def _check() -> int:
+    from bot.checks import run_checks
+
+    checks = await run_checks(load_settings())
+    for check in checks:
+        print(check.line)
+    failed = [c.name for c in checks if c.verdict == "FAIL"]
+    if failed:
+        print(f"\n{len(failed)} check(s) failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments and run the chosen command."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="incident-bot: incidents handed to a Claude Managed Agent, decided by humans in Slack")
@@ -132,9 +144,11 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("-v", "--verbose", action="store_true", help="show the bot's logs")
     sub.add_parser("provision", help="create or update the skill, agent and environment, and print their ids")
     sub.add_parser("teardown", help="archive the agent and environment")
+    sub.add_parser("check", help="check every configured provider (Slack, Anthropic, Prometheus, Loki, GitHub, "
+                                 "runbooks): one line each; exits 1 when one fails")
     args = parser.parse_args(argv)
     command = args.command or "run"
-    setup_logging(verbose=getattr(args, "verbose", False) or command != "demo")
+    setup_logging(verbose=getattr(args, "verbose", False) or command not in ("demo", "check"))
     try:
         if command == "demo":
             from bot.demo.cli import run_demo
@@ -148,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
                 port=args.port, browser=args.browser, two_person=args.two_person, live_metrics=args.live_metrics,
             )
             return asyncio.run(run_demo(options))
+        if command == "check":
+            return asyncio.run(_check())
         if command in ("provision", "teardown"):
             return asyncio.run(_provision(command == "teardown"))
         return asyncio.run(_run())

@@ -40,7 +40,8 @@ from bot.prs.base import PullRequestStore
 from bot.run.pacing import ChannelPacer
 from bot.settings import Settings
 from bot.slack_retry import RetryAfterHandler
-from bot.sources.github import GitHubSource, github_source
+from bot.sources.alert_graph import gather_alert_graph
+from bot.sources.registry import Providers, configured
 from bot.tools.answers import tool_handlers
 from bot.webhooks import WebhookServer
 
@@ -80,13 +81,13 @@ class Bot:
     tasks: BackgroundTasks
     prs: PullRequestStore
     clicks: ClickRouter
+    providers: Providers
     metrics: BotMetrics = field(default_factory=BotMetrics)
     readiness: Readiness = field(default_factory=Readiness)
     releases: Releases = field(default_factory=Releases)  # given back at shutdown (the replicas' leases)
     handler: AsyncSocketModeHandler | None = field(default=None)
     webhooks: WebhookServer | None = field(default=None)
     webhook_port: int | None = field(default=None)
-    github: GitHubSource | None = field(default=None)  # deploys and diffs, when GitHub is configured
     health: HealthServer | None = field(default=None)
     _provisioned: bool = field(default=False, repr=False)
     _draining: bool = field(default=False, repr=False)
@@ -158,8 +159,7 @@ class Bot:
         await self.incidents.stop_all(flush_within=deadline.left(keep=keep))  # the publishers' started writes
         await self.releases.run(deadline)
         await self.prs.aclose()
-        if self.github is not None:
-            await self.github.aclose()
+        await self.providers.aclose()
         if self.health is not None:
             await self.health.stop()
             self.health = None
@@ -185,14 +185,15 @@ def build_bot(
     app = AsyncApp(client=slack, request_verification_enabled=False, ignoring_self_events_enabled=True)
     pacer = ChannelPacer(settings.slack_posts_per_second)
     identity: Once[SlackIdentity] = Once(lambda: learn_identity(slack))
-    resources = SessionResources(anthropic, settings)
+    providers = configured(settings)  # the evidence sources: closed by Bot.stop()
+    resources = SessionResources(anthropic, settings, providers=providers)
     registry, tasks, audit = IncidentRegistry(), BackgroundTasks(), AuditLog(settings.audit_log)
-    prs, github = pull_request_store(settings), github_source(settings)
+    prs = pull_request_store(settings)
     factory = RunFactory(settings=settings, slack=slack, anthropic=anthropic, pacer=pacer, identity=identity,
-                         resources=resources, prs=prs, audit=audit, tools=tool_handlers(github=github),
+                         resources=resources, prs=prs, audit=audit, tools=tool_handlers(github=providers.github),
                          metrics=metrics)  # fmt: skip
     opener = IncidentOpener(channel=settings.oncall_channel, anthropic=anthropic, resources=resources, factory=factory,
-                            registry=registry)  # fmt: skip
+                            registry=registry, gather=gather_alert_graph)  # fmt: skip
     recovery = Recovery(channel=settings.oncall_channel, slack=slack, anthropic=anthropic, identity=identity,
                         resources=resources, registry=registry, factory=factory, opener=opener)  # fmt: skip
     limits = OpeningLimits(settings)  # counts new incidents only; resuming one after a restart is free
@@ -210,5 +211,5 @@ def build_bot(
     home.register(app, registry, audit, approvers)
     return Bot(
         settings, app, slack, anthropic, incidents=registry, identity=identity, resources=resources, recovery=recovery,
-        intake=intake, tasks=tasks, prs=prs, clicks=clicks, metrics=metrics, github=github,
+        intake=intake, tasks=tasks, prs=prs, clicks=clicks, providers=providers, metrics=metrics,
     )  # fmt: skip

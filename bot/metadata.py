@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from annotated_types import MaxLen
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-__all__ = ["EVENT_TYPE", "ROOT_KEY", "MessageMetadata", "RootRecord", "SessionMetadata", "session_title"]
+__all__ = ["EVENT_TYPE", "OPENING_CHARS", "ROOT_KEY", "MessageMetadata", "RootRecord", "SessionMetadata", "session_title"]
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,7 @@ EVENT_TYPE = "incident_bot"  # Slack message metadata's event_type on every mess
 ROOT_KEY = "root"  # the key of an incident's root message (thread items have the renderer's keys)
 SESSION_PAIRS, SESSION_KEY, SESSION_VALUE = 16, 64, 512  # the API's limits on a session's metadata
 SESSION_TITLE = 80  # the API's limit on a session's title (printable characters)
+OPENING_CHARS = 3000  # how much of the first message's alert part a root message keeps
 
 SessionValue = Annotated[str, Field(max_length=SESSION_VALUE)]
 M = TypeVar("M", bound="_Shape")
@@ -57,7 +58,7 @@ class RootRecord(_Shape):
     title: str = Field("", max_length=500)
     opened_by: str = Field("", max_length=200)  # a Slack user id; "" for an alerting integration
     source: str = Field("", max_length=200)
-    opening: str = Field("", max_length=3000)  # the first user.message
+    opening: str = Field("", max_length=OPENING_CHARS)  # the first user.message's alert part
     dedupe_key: str = Field("", max_length=200)
     failed: bool = False  # the session could not be created: a restart must not try again
     alert_url: str = Field("", max_length=1000)  # the alert in its own tool (alert data: shown only if http(s))

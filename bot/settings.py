@@ -3,101 +3,30 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AliasGenerator, BeforeValidator, ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import AliasGenerator, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from bot.setting_types import (Count, Csv, Dollars, Duration, Flag, LogFormat, Port, Positive, SettingsError,
+                               variable)
 
 __all__ = [
-    "Settings", "SettingsError", "load_settings", "DEFAULT_INCIDENT_DATA", "REPO_ROOT", "child_env", "child_path",
+    "Settings", "SettingsError", "load_settings", "REPO_ROOT", "child_env", "child_path",
     "clear_proxies", "has_display",
 ]  # fmt: skip
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_INCIDENT_DATA = REPO_ROOT / "fixtures" / "checkout-oom"
 _PROXIES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
-_RENAMED = {"model": "AGENT_MODEL"}  # every other setting's variable is its field name in capitals
 _TOKENS = {
     "slack_bot_token": ("xoxb-", "a bot token starting with xoxb-"),
     "slack_app_token": ("xapp-", "an app-level token starting with xapp- (Socket Mode)"),
 }
-
-
-class SettingsError(ValueError):
-    """A setting is missing or malformed; the message says which and how to fix it."""
-
-
-def _variable(field: str) -> str:
-    """The environment variable a field is read from."""
-    return _RENAMED.get(field, field.upper())
-
-
-def _csv(value: Any) -> Any:
-    if isinstance(value, str):
-        return tuple(part.strip() for part in value.split(",") if part.strip())
-    return value
-
-
-def _positive(value: Any, info: ValidationInfo) -> Any:
-    name = _variable(str(info.field_name))
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError as exc:
-            raise SettingsError(f"{name} must be a number, not {value!r}") from exc
-    if isinstance(value, int | float) and value <= 0:
-        raise SettingsError(f"{name} must be positive")
-    return value
-
-
-def _duration(value: Any, info: ValidationInfo) -> Any:
-    """Seconds, or a number with a unit: 90s, 10m, 1h."""
-    units = {"s": 1, "m": 60, "h": 3600}
-    raw = value.strip().lower() if isinstance(value, str) else ""
-    if raw and raw[-1] in units:
-        return _positive(raw[:-1], info) * units[raw[-1]]
-    return _positive(value, info)
-
-
-def _count(value: Any, info: ValidationInfo) -> Any:
-    """A whole number, 0 or more."""
-    raw = value.strip() if isinstance(value, str) else str(value)
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
-        raise SettingsError(f"{_variable(str(info.field_name))} must be a whole number (0 turns the limit off), "
-                            f"not {value!r}")  # fmt: skip
-    return int(raw)
-
-
-def _port(value: Any, info: ValidationInfo) -> Any:
-    if value is None:
-        return None
-    raw = value.strip() if isinstance(value, str) else str(value)
-    if not raw.isdigit() or not 0 <= int(raw) <= 65535:
-        raise SettingsError(f"{_variable(str(info.field_name))} must be a port number (0-65535), not {value!r}")
-    return int(raw)
-
-
-def _log_format(value: Any) -> Any:
-    raw = value.strip().lower() if isinstance(value, str) else value
-    if raw not in ("text", "json"):
-        raise SettingsError(f"LOG_FORMAT must be text or json, not {value!r}")
-    return raw
-
-
-def _flag(value: Any) -> Any:
-    return value.strip().lower() in ("1", "true", "yes", "on") if isinstance(value, str) else value
-
-
-Csv = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_csv)]
-Positive = Annotated[float, BeforeValidator(_positive)]
-Duration = Annotated[float, BeforeValidator(_duration)]
-Count = Annotated[int, BeforeValidator(_count)]
-Port = Annotated[int | None, BeforeValidator(_port)]
-Flag = Annotated[bool, BeforeValidator(_flag)]
-LogFormat = Annotated[str, BeforeValidator(_log_format)]
 
 
 class Settings(BaseSettings):
@@ -106,7 +35,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         frozen=True, extra="ignore", case_sensitive=True, env_ignore_empty=True, validate_by_name=True,
-        alias_generator=AliasGenerator(validation_alias=_variable),
+        alias_generator=AliasGenerator(validation_alias=variable),
     )  # fmt: skip
 
     slack_bot_token: str
@@ -117,7 +46,13 @@ class Settings(BaseSettings):
     anthropic_base_url: str | None = None
     alert_channels: Csv = ()
     approvers: Csv = ()  # Slack user ids (U…/W…) and user-group ids (S…)
-    incident_data: Path = DEFAULT_INCIDENT_DATA
+    incident_data: Path | None = None  # canned evidence for the demo and the tests; unset in production
+    runbooks_dir: Path | None = None  # the team's markdown runbooks: the runbook skill's files
+    prometheus_url: str = ""  # turns on query_prometheus
+    prometheus_token: str = ""
+    loki_url: str = ""  # turns on query_logs
+    loki_token: str = ""
+    session_budget_usd: Dollars = Decimal(25)  # each incident session's spend ceiling at list price; 0: none
     work_dir: Path = Path(".incident-bot")
     agent_name: str = "incident-bot"
     environment_name: str = "incident-bot"
@@ -169,7 +104,7 @@ class Settings(BaseSettings):
     def _token_kind(cls, value: str, info: ValidationInfo) -> str:
         prefix, kind = _TOKENS[str(info.field_name)]
         if not value.startswith(prefix):
-            raise SettingsError(f"{_variable(str(info.field_name))} must be {kind}")
+            raise SettingsError(f"{variable(str(info.field_name))} must be {kind}")
         return value
 
     @field_validator("approvers")
@@ -201,12 +136,19 @@ class Settings(BaseSettings):
                 f"CONSOLE_URL is a link that may name {{session_id}} and nothing else, not {value!r}") from exc
         return value
 
-    @field_validator("incident_data")
+    @field_validator("incident_data", "runbooks_dir")
     @classmethod
-    def _a_folder(cls, value: Path) -> Path:
-        if not value.is_dir():
-            raise SettingsError(f"INCIDENT_DATA {value} is not a folder")
+    def _a_folder(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is not None and not value.is_dir():
+            raise SettingsError(f"{variable(str(info.field_name))} {value} is not a folder")
         return value
+
+    @field_validator("prometheus_url", "loki_url")
+    @classmethod
+    def _http_url(cls, value: str, info: ValidationInfo) -> str:
+        if value and not re.fullmatch(r"https?://[^/\s]+\S*", value.strip()):
+            raise SettingsError(f"{variable(str(info.field_name))} must be an http(s):// URL, not {value!r}")
+        return value.strip()
 
     @field_validator("github_repo")
     @classmethod
@@ -232,7 +174,7 @@ class Settings(BaseSettings):
 
     def to_env(self) -> dict[str, str]:
         """Every setting as the environment variable load_settings() reads it back from ("" for none)."""
-        return {_variable(name): _as_text(value) for name, value in self}
+        return {variable(name): _as_text(value) for name, value in self}
 
 
 def _as_text(value: object) -> str:
@@ -245,7 +187,7 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
-_VARIABLES = frozenset(_variable(name) for name in Settings.model_fields)
+_VARIABLES = frozenset(variable(name) for name in Settings.model_fields)
 
 
 def _explain(error: ValidationError) -> str:

@@ -34,6 +34,7 @@ BOT_EVENTS = {"message.channels", "message.groups", "app_home_opened"}
 # The bot-token scopes Slack's reference (docs.slack.dev/reference/methods/<method>) lists for each Web API method the
 # bot calls. A call to a method missing here fails test_the_bot_asks_only_for_the_scopes_it_uses: add it with its scopes.
 METHOD_SCOPES: dict[str, set[str]] = {
+    "apps.connections.open": set(),  # with the app-level token (connections:write), not a bot scope
     "auth.test": set(),
     "chat.getPermalink": set(),
     "chat.postEphemeral": {"chat:write"},

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Evidence", "MOUNT_ROOT", "load_evidence"]
+from bot.agents.mounts import evidence_path
+
+__all__ = ["Evidence", "load_evidence"]
 
 log = logging.getLogger(__name__)
 
-MOUNT_ROOT = "/mnt/session/incident"
 _NOT_EVIDENCE = {"generate.py", "incident.json"}
 _ANSWERED_FROM = ("alert.json", "metrics.json", "deploys.json")  # read once, as JSON, for the data tools
 _gen_locks: dict[Path, asyncio.Lock] = {}
@@ -41,7 +42,7 @@ class Evidence:
         return self.folder / "repo"
 
     def mount_path(self, rel: str) -> str:
-        return f"{MOUNT_ROOT}/{rel}"
+        return evidence_path(rel)
 
     def alert(self) -> dict[str, Any] | None:
         """The alert that opened this incident in the fixture, if the folder has one."""

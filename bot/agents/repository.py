@@ -8,6 +8,7 @@ from dataclasses import replace
 from anthropic.types.beta import BetaManagedAgentsGitHubRepositoryResourceParams
 
 from bot.agents.evidence import Evidence
+from bot.agents.mounts import repository_path
 from bot.github_api import github_configured
 from bot.settings import Settings
 
@@ -19,12 +20,14 @@ REPO_FOLDER = "repo/"  # where an incident data folder keeps its copy of the rep
 def repository_resources(settings: Settings) -> list[BetaManagedAgentsGitHubRepositoryResourceParams]:
     """GITHUB_REPO as a github_repository resource (cloned with GITHUB_TOKEN), or none without GitHub.
 
-    The mount path is left to the platform: the opener reads it back from the created session."""
+    Its mount path is asked for explicitly (bot/agents/mounts.py), so the first message can say it; the opener checks
+    it against the created session's."""
     if not github_configured(settings):
         return []
     # The API takes github.com URLs only (https://github.com/<owner>/<repo>, no .git suffix).
     return [{"type": "github_repository", "url": f"https://github.com/{settings.github_repo}",
-             "authorization_token": settings.github_token}]  # fmt: skip
+             "authorization_token": settings.github_token,
+             "mount_path": repository_path(settings.github_repo)}]  # fmt: skip
 
 
 def evidence_to_upload(evidence: Evidence, settings: Settings) -> Evidence:

@@ -97,6 +97,7 @@ async def start_standins(
             "alert_channels": (ALERTS,),
             "approvers": ("S0SRE",),
             "incident_data": incident_dir,
+            "runbooks_dir": await asyncio.to_thread(_runbooks, incident_dir),
             "work_dir": work_dir,
             "slack_posts_per_second": posts_per_second,
             "audit_log": work_dir / "audit.jsonl",
@@ -125,6 +126,12 @@ async def start_world(*, incident_dir: Path, work_dir: Path, **options: Any) -> 
         await standins.stop()
         raise
     return DemoWorld(standins.slack, standins.agents, standins.settings, bot)
+
+
+def _runbooks(incident_dir: Path) -> Path | None:
+    """The fixture's runbooks/ folder: the demo's team runbooks (RUNBOOKS_DIR), as a real team's would be."""
+    folder = incident_dir / "runbooks"
+    return folder if folder.is_dir() else None
 
 
 def _describe_members(slack: SlackStandin, settings: Settings) -> None:

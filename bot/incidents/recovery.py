@@ -90,8 +90,7 @@ class Recovery:
         thread = SlackThread(channel=meta.slack_channel, ts=meta.slack_thread_ts)
         run = await self.factory.build(state, thread)  # the record comes from the root message
         self.registry.add(run)
-        # If a crash came between creating the session and sending its first message, send it now.
-        run.start(first_message=(run.root_record.opening if run.root_record else "") or None)
+        run.start()  # its first message went with its creation (initial_events): nothing to send again
         log.info("resumed incident %s (thread %s)", session.id, thread.ts)
         return run
 

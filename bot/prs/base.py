@@ -52,7 +52,7 @@ class PullRequestStore(ABC):
     """
 
     @abstractmethod
-    async def ensure_repo(self, session_id: str, source: Path) -> object:
+    async def ensure_repo(self, session_id: str, source: Path | None) -> object:
         """Make the incident's repository ready (from the infra files in `source` where the store keeps them)."""
 
     @abstractmethod

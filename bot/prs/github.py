@@ -50,7 +50,7 @@ class GitHubPullRequests(PullRequestStore):
         await self._api.aclose()
 
     # -- PullRequestStore ------------------------------------------------------------------------
-    async def ensure_repo(self, session_id: str, source: Path) -> GitHubRepository:
+    async def ensure_repo(self, session_id: str, source: Path | None) -> GitHubRepository:
         """Check the repository is reachable with this token; `source` is unused (GitHub holds the files)."""
         data = await self._call("GET", "")
         self._repository = GitHubRepository(

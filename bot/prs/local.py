@@ -40,14 +40,14 @@ class LocalPullRequests(PullRequestStore):
     async def _git(self, repo: Path, *args: str, stdin: bytes | None = None) -> str:
         return await run_git(repo, *args, stdin=stdin)
 
-    async def ensure_repo(self, session_id: str, source: Path) -> Path:
+    async def ensure_repo(self, session_id: str, source: Path | None) -> Path:
         """Create the incident's repository from the infra files once; later calls reuse it."""
         repo = self.repo_path(session_id)
         async with self._lock(session_id):
             if (repo / ".git").is_dir():
                 return repo
             tmp = Path(tempfile.mkdtemp(prefix=".init-", dir=self._ensure_root()))
-            if source.is_dir():
+            if source is not None and source.is_dir():
                 shutil.copytree(source, tmp, dirs_exist_ok=True)
             await self._git(tmp, "init", "-q", "-b", "main")
             await self._git(tmp, "add", "-A")

@@ -87,21 +87,19 @@ class IncidentRun:
     def session_id(self) -> str:
         return self.state.session_id
 
-    def start(self, first_message: str | None = None) -> asyncio.Task[str]:
-        """Start following the session; `first_message` is sent once the stream is open."""
-        before = (lambda: self._send_first(first_message)) if first_message is not None else None
-        self._task = asyncio.create_task(self._follow(before), name=f"follow:{self.session_id}")
+    def start(self) -> asyncio.Task[str]:
+        """Start following the session (its first message went with its creation: initial_events)."""
+        self._task = asyncio.create_task(self._follow(), name=f"follow:{self.session_id}")
         self._task.add_done_callback(self._on_follow_done)
         return self._task
 
-    async def _follow(self, before: Any) -> str:
+    async def _follow(self) -> str:
         reason = await follow_session(
             self.client,
             self.session_id,
             on_event=self.apply,
             on_live=self._go_live,
             finished=lambda: self.state.finished,
-            before_history=before,
             read_timeout=self.stream_read_timeout,
             since=lambda: self._seen.latest,
         )
@@ -143,14 +141,6 @@ class IncidentRun:
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(lambda: self.state.finished), timeout)
         await self.publisher.flush(timeout)
-
-    async def _send_first(self, text: str) -> None:
-        async for ev in self.client.beta.sessions.events.list(self.session_id, types=["user.message"], limit=1):
-            self.log.info("first message already in the session (%s); not sending it again", ev.id)
-            return
-        await self.client.beta.sessions.events.send(
-            self.session_id, events=[{"type": "user.message", "content": [{"type": "text", "text": text}]}]
-        )
 
     async def apply(self, event: Event) -> None:
         """Fold one event in (once per id), show the result, and react if we are live."""

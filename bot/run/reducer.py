@@ -16,6 +16,7 @@ from bot.run.events import (ApprovalReminder, ConfirmationDecided, Event, LocalE
                             Unreadable, UpstreamStatus)  # fmt: skip
 from bot.run.root_cause import root_cause
 from bot.run.skipped import readable_input, skip
+from bot.run.spend import on_usage, with_budget_notice
 from bot.run.state import Approval, Confirmation, IncidentState, PullRequest, ThreadItem, ToolCall
 from bot.run.steps import first_line
 from bot.run.values import approval_pr, parse_time, pr_number
@@ -166,6 +167,7 @@ def _on_idle(state: IncidentState, ev: Any) -> IncidentState:
         if details is not None and details.explanation:
             detail += f": {details.explanation}"
         state = _cancel_pending(state, f"the turn ended: {detail}")
+        state = with_budget_notice(state, ev) if kind == "budget_reached" else state
         return replace(state, status=IncidentStatus.FAILED, stop_reason=kind, status_detail=detail, pending_ids=())
     status = IncidentStatus.STOPPED if state.stopped_by else IncidentStatus.IDLE
     return replace(state, status=status, stop_reason=kind or "end_turn", pending_ids=(), status_detail="")
@@ -205,6 +207,8 @@ def reduce(state: IncidentState, ev: Event) -> IncidentState:
             return _end(state, "session deleted")
         case "session.error":
             return _on_error(state, ev)
+        case "session.usage":
+            return on_usage(state, ev)
         case "agent.message":
             text = text_of(ev.content)
             item = ThreadItem(key=f"message:{ev.id}", kind=ItemKind.MESSAGE, text=text)
@@ -243,7 +247,6 @@ def reduce(state: IncidentState, ev: Event) -> IncidentState:
             | "span.model_request_end"
             | "agent.thread_context_compacted"
             | "session.updated"
-            | "session.usage"
         ):
             return state
         case _:

@@ -30,6 +30,7 @@ from blocks.views import (
     StepView,
 )
 
+from bot.run.spend import spend_line
 from bot.run.state import IncidentState, ThreadItem, ToolCall
 from bot.secrets import redact, redact_blocks, redact_view
 from bot.run.steps import step_view, summarise_input
@@ -115,6 +116,7 @@ def render_root(state: IncidentState, *, console_url: str = "") -> Message:
         updated_at=state.updated_at,
         stoppable=state.stoppable,
         stopped_by=state.stopped_by,
+        spend=spend_line(state),
         links=state.links,
         resolved_upstream_at=state.resolved_upstream_at,
     )

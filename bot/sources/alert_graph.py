@@ -1,32 +1,46 @@
-"""The alert's own graph, first: the expression of its Prometheus generatorURL evaluated around the alert's start, and
-the alert's labels as the scope to query, as one bounded evidence block for the incident's first message."""
+"""The alert's own graph, first: the expression of the alert's Prometheus graph link (an Alertmanager generatorURL)
+evaluated on the configured Prometheus around the alert's start, bounded, as evidence the agent gets with its first
+message (the opener's gather hook). Only the expression is taken from the link: the query goes to PROMETHEUS_URL."""
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from bot.alerts import Alert
+from bot.alerts.model import http_link, parse_instant
+from bot.incidents.briefing import OpeningEvidence
 from bot.sources.base import SourceError
 from bot.sources.bounded import compact, evenly, keep_within
 from bot.sources.prometheus import PrometheusSource
+from bot.sources.registry import Providers
+from bot.words import ToolName
 
-__all__ = ["GRAPH_BYTES", "SCOPE_LABELS", "alert_graph", "alert_scope"]
+__all__ = ["GRAPH_BYTES", "alert_graph", "alert_start", "gather_alert_graph", "graph_link"]
 
-SCOPE_LABELS = ("service", "namespace", "job", "instance")
 GRAPH_SERIES, GRAPH_POINTS, GRAPH_BYTES = 10, 60, 8_000  # the first message carries this much of the graph at most
-EVALUATION_TIMEOUT = 10.0  # seconds the opening may wait for Prometheus; past it the incident opens without
-_MINUTES_BEFORE, _MINUTES_AFTER = 30, 10
+MINUTES_BEFORE, MINUTES_AFTER = 30, 10  # the window around the alert's start (its end is now at the latest)
 
 
-def alert_scope(alert: Alert) -> dict[str, str]:
-    """The alert's labels that say where to look (service, namespace, job, instance), shared by its whole group."""
-    payload = alert.payload if isinstance(alert.payload, dict) else {}
-    labels = payload.get("commonLabels") or payload.get("labels") or {}
-    if not isinstance(labels, dict):
-        return {}
-    return {name: str(labels[name])[:200] for name in SCOPE_LABELS if labels.get(name)}
+def _alerts(alert: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    listed = alert.get("alerts")
+    return [a for a in listed if isinstance(a, Mapping)] if isinstance(listed, list) else []
+
+
+def graph_link(alert: Mapping[str, Any] | None) -> str:
+    """The alert's Prometheus graph link (a generatorURL: …/graph?g0.expr=…), if its payload carries one."""
+    if not alert:
+        return ""
+    candidates = [alert.get("generatorURL"), *(a.get("generatorURL") for a in _alerts(alert))]
+    links = alert.get("links")
+    candidates += [link.get("url") for link in links if isinstance(link, Mapping)] if isinstance(links, list) else []
+    return next((url for c in candidates if "g0.expr=" in (url := http_link(c))), "")
+
+
+def alert_start(alert: Mapping[str, Any] | None) -> datetime | None:
+    """When the alert (the earliest of its group) started firing, if its payload says."""
+    starts = [parse_instant(a.get("startsAt")) for a in _alerts(alert or {})]
+    return min((s for s in starts if s is not None), default=None)
 
 
 def _bounded(answer: dict[str, Any]) -> dict[str, Any]:
@@ -42,38 +56,27 @@ def _bounded(answer: dict[str, Any]) -> dict[str, Any]:
     return keep_within(series, build, GRAPH_BYTES)
 
 
-def _block(expression_result: str, scope: dict[str, str]) -> str:
-    where = ", ".join(f'{k}="{v}"' for k, v in scope.items())
-    lines = [expression_result]
-    if where:
-        lines.append(f"The alert's scope (its labels; narrow your queries with them): {where}")
-    return "\n".join(lines)
-
-
-async def alert_graph(alert: Alert, prometheus: PrometheusSource | None, *,
-                      now: datetime | None = None) -> str:  # fmt: skip
-    """The evidence block for the first message, or "" when the alert has no Prometheus graph link or no
-    Prometheus is configured. Only the link's expression is used: the query goes to the configured Prometheus.
-    A Prometheus that fails or is slow costs a line saying so, never the incident."""
-    if not alert.graph_link or prometheus is None:
-        return ""
-    start = alert.started_at or now or datetime.now(timezone.utc)
+async def alert_graph(alert: Mapping[str, Any] | None, prometheus: PrometheusSource | None, *,
+                      now: datetime | None = None) -> tuple[str, str] | None:  # fmt: skip
+    """(what it is, the data) for the first message, or None when the alert has no graph link or no Prometheus is
+    configured. A Prometheus that fails says so in the data, never stops the incident."""
+    link = graph_link(alert)
+    if not link or prometheus is None:
+        return None
+    start = alert_start(alert) or now or datetime.now(timezone.utc)
     try:
-        answer = await asyncio.wait_for(
-            prometheus.evaluate_generator_url(alert.graph_link, at=start, minutes_before=_MINUTES_BEFORE,
-                                              minutes_after=_MINUTES_AFTER),
-            EVALUATION_TIMEOUT,
-        )  # fmt: skip
+        answer = await prometheus.evaluate_generator_url(link, at=start, minutes_before=MINUTES_BEFORE,
+                                                         minutes_after=MINUTES_AFTER)  # fmt: skip
     except SourceError as exc:
-        said = (f"The bot could not evaluate the alert's own expression on Prometheus: "
-                f"<<<GRAPH\n{compact(exc.as_dict())}\nGRAPH>>>")  # fmt: skip
-        return _block(said, alert_scope(alert))
-    except TimeoutError:
-        said = f"Prometheus did not evaluate the alert's own expression within {EVALUATION_TIMEOUT:g} s."
-        return _block(said, alert_scope(alert))
-    said = (
-        f"The alert's own graph: its expression evaluated by the bot on Prometheus from {_MINUTES_BEFORE} minutes "
-        "before the alert started until now (the expression comes from the alert: untrusted data, like the alert):\n"
-        f"<<<GRAPH\n{compact(_bounded(answer))}\nGRAPH>>>"
-    )
-    return _block(said, alert_scope(alert))
+        return "The alert's own graph: Prometheus could not evaluate the alert's expression", compact(exc.as_dict())
+    title = (f"The alert's own graph: the expression of its graph link evaluated by the bot on Prometheus from "
+             f"{MINUTES_BEFORE} minutes before the alert started until now (the expression comes from the alert)")
+    return title, compact(_bounded(answer))
+
+
+async def gather_alert_graph(alert: Mapping[str, Any] | None, providers: Providers) -> OpeningEvidence:
+    """The opener's gather hook: the alert's own graph, when it has one and Prometheus is configured."""
+    source = providers.source(ToolName.QUERY_PROMETHEUS)
+    prometheus = source if isinstance(source, PrometheusSource) else None
+    section = await alert_graph(alert, prometheus)
+    return OpeningEvidence(sections=(section,) if section is not None else ())

@@ -10,6 +10,7 @@ from bot.agents.evidence import Evidence
 from bot.prs.base import PullRequestStore
 from bot.run.state import IncidentState, ToolCall
 from bot.run.values import shown
+from bot.sources.registry import Providers
 
 __all__ = ["ToolAnswer", "ToolContext", "ToolHandler", "bad_pr_number", "error", "ok"]
 
@@ -20,11 +21,13 @@ class ToolAnswer(NamedTuple):
 
 
 class ToolContext(Protocol):
-    """The incident a tool call belongs to: its evidence, its PR store and its session."""
+    """The incident a tool call belongs to: its evidence (None without INCIDENT_DATA), its PR store, its session and
+    the configured evidence sources."""
 
-    evidence: Evidence
+    evidence: Evidence | None
     prs: PullRequestStore
     session_id: str
+    providers: Providers
 
 
 # One tool: the answer to a call, or None when a person answers it (request_approval).

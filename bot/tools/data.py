@@ -9,8 +9,13 @@ from bot.words import ToolName
 __all__ = ["DATA_TOOLS", "get_diff", "get_metrics", "get_recent_deploys"]
 
 
+_NO_DATA = "is not available to this incident: INCIDENT_DATA is not configured"
+
+
 async def get_metrics(tools: ToolContext, call: ToolCall, state: IncidentState) -> ToolAnswer:
     """One metric's points for one service."""
+    if tools.evidence is None:
+        return error(f"{call.name} {_NO_DATA}")
     service, metric = str(call.input.get("service", "")), str(call.input.get("metric", ""))
     metrics = tools.evidence.metrics()
     if service not in metrics:
@@ -23,11 +28,15 @@ async def get_metrics(tools: ToolContext, call: ToolCall, state: IncidentState) 
 
 async def get_recent_deploys(tools: ToolContext, call: ToolCall, state: IncidentState) -> ToolAnswer:
     """The incident's recent deploys."""
+    if tools.evidence is None:
+        return error(f"{call.name} {_NO_DATA}")
     return ok({"deploys": tools.evidence.deploys()})
 
 
 async def get_diff(tools: ToolContext, call: ToolCall, state: IncidentState) -> ToolAnswer:
     """The diff of one deployed commit."""
+    if tools.evidence is None:
+        return error(f"{call.name} {_NO_DATA}")
     commit = call.input.get("commit")
     diff = tools.evidence.diff_for(str(call.input.get("commit", "")))
     if diff is None:

@@ -23,7 +23,7 @@ async def open_pull_request(tools: ToolContext, call: ToolCall, state: IncidentS
         review = await review_diff(diff, call_outs=False)  # refused before anything is opened
         if review.refusals:
             return error(refusal_text(review))
-        await tools.prs.ensure_repo(tools.session_id, tools.evidence.repo_dir)
+        await tools.prs.ensure_repo(tools.session_id, tools.evidence.repo_dir if tools.evidence else None)
         pr = await tools.prs.open(tools.session_id, title=title, body=body, diff=diff, tool_use_id=call.id)
     except DiffDoesNotApply as exc:
         return error(f"the diff does not apply to the repository: {exc}")

@@ -108,10 +108,15 @@ class FilesSkillsApi:
     async def _list_files(self, request: web.Request) -> web.Response:
         q = request.query
         ids = set(query_list(q, "ids"))
+        if ids and ("limit" in q or "page" in q):
+            raise invalid("ids: mutually exclusive with page and limit")
+        if len(ids) > 100:
+            raise invalid("ids: at most 100 entries")
         scope = q.get("scope_id")
         items = [f for f in reversed(self.reg.files.values())
                  if (not ids or f.meta["id"] in ids) and (not scope or (f.meta["scope"] or {}).get("id") == scope)]
-        page = paginate(items, key=lambda f: f.seq, order="desc", limit=parse_limit(q), page=q.get("page"))
+        limit = max(len(items), 1) if ids else parse_limit(q)  # ids: always one page
+        page = paginate(items, key=lambda f: f.seq, order="desc", limit=limit, page=q.get("page"))
         return web.json_response(page.body(lambda f: f.meta))
 
     async def _file_meta(self, request: web.Request) -> web.Response:

@@ -47,7 +47,9 @@ async def investigate(ctx: Context, message: str) -> None:
     # With Prometheus among its tools, the alert's own measure first: the numbers Prometheus holds now.
     rule = live.alert_rule(message) if live.PROMETHEUS in ctx.tools else None
     seen = await live.look(ctx, rule) if rule is not None else None
-    await ctx.bash(f"ls -R {ev.MOUNT}")
+    ev.learn_root(ctx, message)  # where the files are is what the message says, nothing else
+    if ev.root(ctx):
+        await ctx.bash(f"ls -R {shlex.quote(ev.root(ctx))}")
     for repository in sorted(ctx.repositories):  # cloned by the platform: its recent history is evidence too
         await ctx.bash(f"git -C {shlex.quote(repository)} log --oneline -5")
     logs = ev.mounted(ctx, "logs")
@@ -65,9 +67,9 @@ async def investigate(ctx: Context, message: str) -> None:
     counts = hits[matched.name]
     log = next(path for path in logs if PurePosixPath(path).name == max(counts, key=counts.__getitem__))
     service = PurePosixPath(log).name.split(".")[0]  # logs are named after the service that wrote them
-    await ctx.say(f"Signature: {matched.name} ({counts[PurePosixPath(log).name]:,} lines in {ev.rel(log)}); "
+    await ctx.say(f"Signature: {matched.name} ({counts[PurePosixPath(log).name]:,} lines in {ev.rel(ctx, log)}); "
                   f"service {service}.")
-    await _conclude(ctx, await matched.playbook(ctx, log, service), memory, f"{matched.name} in {ev.rel(log)}")
+    await _conclude(ctx, await matched.playbook(ctx, log, service), memory, f"{matched.name} in {ev.rel(ctx, log)}")
 
 
 async def _conclude(ctx: Context, finding: Finding | None, memory: dict[str, Any], seen: str) -> None:
@@ -83,6 +85,7 @@ async def _conclude(ctx: Context, finding: Finding | None, memory: dict[str, Any
 async def follow_up(ctx: Context, message: str) -> None:
     """Answer a later message briefly from what this session found."""
     memory = ctx.memory
+    ev.learn_root(ctx, message)  # a correction of where the files are
     if "root_cause" not in memory:
         await ctx.say(f"{NOT_CLAUDE} I have no findings in this session yet.")
         return
@@ -94,8 +97,8 @@ async def follow_up(ctx: Context, message: str) -> None:
 
 async def _unrecognised(ctx: Context, logs: list[str], memory: dict[str, Any]) -> None:
     """Say what was looked at, and that no runbook signature matched."""
-    books = [ev.rel(p) for p in ev.mounted(ctx, "runbooks")]
-    looked = ", ".join(ev.rel(p) for p in logs) or "no log files (none are mounted)"
+    books = [ev.rel(ctx, p) for p in ev.mounted(ctx, "runbooks")]
+    looked = ", ".join(ev.rel(ctx, p) for p in logs) or "no log files (none are mounted)"
     searched = "; ".join(f"`{s.pattern}`" for s in SIGNATURES)
     memory.update(root_cause=f"No runbook signature matched in {looked}.", pr_state="none (nothing to fix)")
     await ctx.say(f"I looked at {looked} and searched them for {searched}. No runbook signature matched "

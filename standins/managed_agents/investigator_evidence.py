@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import statistics
@@ -12,7 +13,8 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any, Protocol
 
-MOUNT = "/mnt/session/incident"
+_FILES_HEADER = re.compile(r"^.*files are mounted.*:\s*$")
+_REPO_LINE = re.compile(r"^The infrastructure repository your fix changes is at (/\S+?)/? \(", re.M)
 
 
 class Answer(Protocol):
@@ -67,15 +69,50 @@ def alert_title(message: str) -> str:
     return " ".join(message.split())[:300] or "(no text)"
 
 
+def listed_files(message: str) -> list[str]:
+    """The absolute paths a message lists under its "files are mounted ... at these paths:" line (the bot's first
+    message, or its correction)."""
+    paths: list[str] = []
+    listing = False
+    for line in message.splitlines():
+        if _FILES_HEADER.match(line):
+            listing, paths = True, []
+        elif listing and line.startswith("/"):
+            paths.append(line.strip())
+        elif listing:
+            listing = False
+    return paths
+
+
+def learn_root(ctx: Context, message: str) -> str | None:
+    """Remember where the incident's files and the repository are, as the message says (the folder that holds every
+    listed file; the repository's line)."""
+    paths = listed_files(message)
+    if paths:
+        parents = [str(PurePosixPath(p).parent) for p in paths]
+        ctx.memory["evidence_root"] = str(PurePosixPath(os.path.commonpath(parents)))
+    repo = _REPO_LINE.search(message)
+    if repo:
+        ctx.memory["repo_root"] = repo.group(1)
+    return ctx.memory.get("evidence_root") or ctx.memory.get("repo_root")
+
+
+def root(ctx: Context) -> str:
+    """The incident folder as the messages said ("" when they named no files)."""
+    return str(ctx.memory.get("evidence_root") or "")
+
+
 def mounted(ctx: Context, folder: str) -> list[str]:
-    """Mount paths of the evidence files under MOUNT/folder, sorted."""
-    prefix = f"{MOUNT}/{folder}/"
+    """Mount paths of the evidence files under <the incident folder>/folder, sorted."""
+    if not root(ctx):
+        return []
+    prefix = f"{root(ctx)}/{folder}/"
     return sorted(path for path in ctx.files if path.startswith(prefix))
 
 
 def repo_root(ctx: Context) -> str:
-    """Where the repository a fix changes is: the cloned repository, else the evidence's repo/ copy."""
-    return min(ctx.repositories, default=f"{MOUNT}/repo")
+    """Where the repository a fix changes is, as the messages said (the clone, or the incident folder's repo/)."""
+    return str(ctx.memory.get("repo_root") or f"{root(ctx)}/repo")
 
 
 def repo_files(ctx: Context) -> list[str]:
@@ -97,9 +134,9 @@ def deploy_name(deploy: dict[str, Any]) -> str:
     return f"#{number}" if isinstance(number, int) else str(number)
 
 
-def rel(path: str) -> str:
+def rel(ctx: Context, path: str) -> str:
     """The path relative to the incident folder (runbooks/oom.md)."""
-    return path.removeprefix(MOUNT + "/")
+    return path.removeprefix(root(ctx) + "/")
 
 
 def parse_counts(output: str) -> dict[str, int]:
@@ -186,7 +223,7 @@ def first_at_least(points: list[tuple[datetime, float]], level: float) -> dateti
 def metric_names(ctx: Context, service: str, *wanted: str) -> list[str]:
     """Metric names of service in the mounted metrics.json matching each wanted word (the word itself if absent)."""
     try:
-        catalogue = json.loads(ctx.files.get(f"{MOUNT}/metrics.json", b"{}")).get(service, {})
+        catalogue = json.loads(ctx.files.get(f"{root(ctx)}/metrics.json", b"{}")).get(service, {})
     except (ValueError, AttributeError):
         catalogue = {}
     return [next((name for name in catalogue if word in name), word) for word in wanted]
@@ -194,7 +231,7 @@ def metric_names(ctx: Context, service: str, *wanted: str) -> list[str]:
 
 async def find_runbook(ctx: Context, name: str, pattern: str) -> str | None:
     """runbooks/<name> if mounted, else the first runbook whose text matches pattern (found with grep -l)."""
-    books, preferred = mounted(ctx, "runbooks"), f"{MOUNT}/runbooks/{name}"
+    books, preferred = mounted(ctx, "runbooks"), f"{root(ctx)}/runbooks/{name}"
     if preferred in books:
         return preferred
     if not books:

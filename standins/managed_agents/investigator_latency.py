@@ -44,7 +44,7 @@ async def investigate(ctx: Context, log: str, service: str) -> Finding | None:
     buckets = [ev.key_values(line) | {"at": line.split()[1]} for line in out.splitlines() if line.startswith("bucket ")]
     groups = [line.split(" ", 5)[1:] for line in out.splitlines() if line.startswith("group ")]
     if not buckets:
-        await ctx.say(f"{ev.rel(log)} has no JSON request lines I can read, so I stop here.")
+        await ctx.say(f"{ev.rel(ctx, log)} has no JSON request lines I can read, so I stop here.")
         return None
 
     p99_name, err_name, pool_name = ev.metric_names(ctx, service, "p99", "error_rate", "pool")
@@ -66,7 +66,7 @@ async def investigate(ctx: Context, log: str, service: str) -> Finding | None:
     patches = [p for p in parse_patch(patch_text) if f"{root}/{p.path}" in ctx.files]
     runbook = await ev.find_runbook(ctx, "latency.md", r"N\+1|p99")
     if not patches or runbook is None:
-        missing = f"a diff touching {ev.rel(root)}/" if not patches else "a latency runbook"
+        missing = f"a diff touching {ev.rel(ctx, root)}/" if not patches else "a latency runbook"
         await ctx.say(f"Deploy {ev.deploy_name(suspect)} looks responsible, but I found no {missing}, so I stop here.")
         return None
     await ctx.read(runbook)
@@ -74,7 +74,7 @@ async def investigate(ctx: Context, log: str, service: str) -> Finding | None:
     current = await ctx.read(f"{root}/{patch.path}")
     reverted = revert(current, patch)
     if reverted is None:
-        await ctx.say(f"{ev.rel(root)}/{patch.path} no longer matches commit {suspect['commit'][:7]}; "
+        await ctx.say(f"{ev.rel(ctx, root)}/{patch.path} no longer matches commit {suspect['commit'][:7]}; "
                       "I cannot revert it cleanly.")
         return None
 
@@ -92,10 +92,10 @@ async def investigate(ctx: Context, log: str, service: str) -> Finding | None:
     notes += [await _red_herring(ctx, g, service, p99, deploys) for g in _transient(groups, buckets, onset)]
     subject = commit_subject(patch_text) or suspect.get("description", "")
     return Finding(
-        root_cause=root, notes=tuple(notes), runbook=ev.rel(runbook),
+        root_cause=root, notes=tuple(notes), runbook=ev.rel(ctx, runbook),
         repo_path=patch.path, old_text=current, new_text=reverted,
         title=f'Revert "{subject}" ({sha[:7]})',
-        summary=(f"Revert {sha[:7]} per {ev.rel(runbook)}: it {pattern}; {service} p99 {base:,.0f} ms -> "
+        summary=(f"Revert {sha[:7]} per {ev.rel(ctx, runbook)}: it {pattern}; {service} p99 {base:,.0f} ms -> "
                  f"{top[1]:,.0f} ms since deploy {ev.deploy_name(suspect)} at {ev.hhmm(deployed)}."),
     )
 
@@ -135,8 +135,8 @@ async def commit_diff(ctx: Context, commit: str) -> str:
     """The commit's patch from get_diff, or from the mounted diff.txt when the tool cannot give it."""
     answer = await ctx.call_tool("get_diff", {"commit": commit})
     text = "" if answer.is_error else ev.diff_text(ev.tool_json(answer))
-    if not text and f"{ev.MOUNT}/diff.txt" in ctx.files:
-        shown = await ctx.read(f"{ev.MOUNT}/diff.txt")
+    if not text and f"{ev.root(ctx)}/diff.txt" in ctx.files:
+        shown = await ctx.read(f"{ev.root(ctx)}/diff.txt")
         text = shown if shown.split("\n", 1)[0].removeprefix("commit ").startswith(commit[:7]) else ""
     return text
 

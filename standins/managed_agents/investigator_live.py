@@ -178,7 +178,7 @@ async def investigate(ctx: Context, rule: AlertRule, seen: Look) -> Finding | No
     patches = [p for p in parse_patch(patch_text) if f"{repo}/{p.path}" in ctx.files]
     runbook = await ev.find_runbook(ctx, "latency.md", r"N\+1|p99|latency")
     if not patches or runbook is None:
-        missing = f"a diff touching {ev.rel(repo)}/" if not patches else "a latency runbook"
+        missing = f"a diff touching {ev.rel(ctx, repo)}/" if not patches else "a latency runbook"
         await ctx.say(f"Deploy {ev.deploy_name(suspect)} looks responsible, but I found no {missing}, so I stop here.")
         return None
     await ctx.read(runbook)
@@ -197,8 +197,8 @@ async def investigate(ctx: Context, rule: AlertRule, seen: Look) -> Finding | No
     subject = latency.commit_subject(patch_text) or suspect.get("description", "")
     return Finding(
         root_cause=root, notes=(f"This reverts commit {sha}.", f"Measured with query_prometheus: `{m}`.", *notes),
-        runbook=ev.rel(runbook), repo_path=patch.path, old_text=current, new_text=reverted,
+        runbook=ev.rel(ctx, runbook), repo_path=patch.path, old_text=current, new_text=reverted,
         title=f'Revert "{subject}" ({sha[:7]})',
-        summary=(f"Revert {sha[:7]} per {ev.rel(runbook)}: it {change}; {service} {shown(m, base)} -> "
+        summary=(f"Revert {sha[:7]} per {ev.rel(ctx, runbook)}: it {change}; {service} {shown(m, base)} -> "
                  f"{shown(m, top)} since deploy {ev.deploy_name(suspect)} at {ev.hhmm(deployed)}."),
     )  # fmt: skip

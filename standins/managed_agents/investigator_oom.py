@@ -51,7 +51,7 @@ async def investigate(ctx: Context, log: str, service: str) -> Finding | None:
     manifest = _manifest_path(ctx, service)
     if runbook is None or manifest is None:
         missing = "runbooks/oom.md" if runbook is None else \
-            f"a Deployment manifest for {service} under {ev.rel(ev.repo_root(ctx))}/"
+            f"a Deployment manifest for {service} under {ev.rel(ctx, ev.repo_root(ctx))}/"
         await ctx.say(f"The logs show {kills} OOMKilled restarts, but I found no {missing}, so I stop here.")
         return None
     runbook_text = await ctx.read(runbook)
@@ -59,7 +59,7 @@ async def investigate(ctx: Context, log: str, service: str) -> Finding | None:
     limit = _limit(manifest_text)
     tier = _next_tier(runbook_text, limit, cache_driven=cache is not None) if limit else None
     if limit is None or tier is None:
-        gap = f"a memory limit in {ev.rel(manifest)}" if limit is None else f"a tier above {limit} in {ev.rel(runbook)}"
+        gap = f"a memory limit in {ev.rel(ctx, manifest)}" if limit is None else f"a tier above {limit} in {ev.rel(ctx, runbook)}"
         await ctx.say(f"I found no {gap}; I will not guess a size, so I open no PR.")
         return None
 
@@ -81,13 +81,13 @@ async def investigate(ctx: Context, log: str, service: str) -> Finding | None:
         notes.append(f"Trigger: deploy {ev.deploy_name(trigger)} at {ev.hhmm(ev.when(trigger['deployed_at']))}: "
                      f"{trigger.get('description', '')}")
     rule = "the next tier for a cache-driven OOM" if cache else "one tier up, a stop-gap while the leak is fixed"
-    notes.append(f"{ev.rel(runbook)} says {rule} is {tier}; request and limit move together.")
+    notes.append(f"{ev.rel(ctx, runbook)} says {rule} is {tier}; request and limit move together.")
     repo_path = manifest.removeprefix(ev.repo_root(ctx) + "/")
     return Finding(
-        root_cause=root, notes=tuple(notes), runbook=ev.rel(runbook), repo_path=repo_path,
+        root_cause=root, notes=tuple(notes), runbook=ev.rel(ctx, runbook), repo_path=repo_path,
         old_text=manifest_text, new_text=_set_memory(manifest_text, tier),
         title=f"{service}: raise memory request and limit {limit} -> {tier} (OOMKilled)",
-        summary=(f"Raise {service} memory request and limit {limit} -> {tier} per {ev.rel(runbook)}: heap peaked at "
+        summary=(f"Raise {service} memory request and limit {limit} -> {tier} per {ev.rel(ctx, runbook)}: heap peaked at "
                  f"{heap:g} MB against {limit}, {kills} OOMKills, {restart_count} restarts."),
     )
 

@@ -147,6 +147,9 @@ class TurnRunner:
         """One agent step: wait out any rescheduling, then a model request span that lasts `pace` seconds."""
         await self._gate.wait()
         self.check_live()
+        if self.session.over_budget:  # no new model request past the ceiling
+            self._finish_turn({"type": "budget_reached"}, cancel=False)
+            raise asyncio.CancelledError("the session's budget is reached")
         start = self.session.emit({"type": "span.model_request_start"})
         self._spans.append(start["id"])
         if self.pace > 0:
@@ -164,6 +167,10 @@ class TurnRunner:
             self.session.add_usage(usage)
             self.session.emit({"type": "span.model_request_end", "model_request_start_id": start["id"],
                                "is_error": False, "model_usage": {**usage, "speed": "standard"}})
+            self.session.emit({"type": "session.usage", "usage": self.session.usage_snapshot(),
+                               "budget": self.session.budget})
+            if self.session.over_budget:  # the turn ends here; the agent's next step finds it over
+                self._finish_turn({"type": "budget_reached"}, cancel=False)
 
     def check_live(self) -> None:
         """Refuse agent actions from a turn that has ended (interrupted, failed, terminated)."""

@@ -72,6 +72,7 @@ class ManagedAgentsStandin:
         self.cut_every: int | None = None
         self.ignore_interrupts_while_idle = False  # True: a user.interrupt reaching a turn idle on requires_action
         #                                            is recorded and changes nothing
+        self.mount_prefix: str | None = None  # a folder every file is mounted under instead (the asked path below it)
         self.base_url = ""
         self._brain = brain
         self._failures: list[_Failure] = []

@@ -6,9 +6,11 @@ import asyncio
 import copy
 import time
 from collections.abc import Callable
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from .clock import Clock, new_id
+from .pricing import amount, list_price
 from .sse import CLOSE, frame
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ class Session:
         on_change: Callable[[], None],
         repositories: dict[str, str] | None = None,
         mount_errors: list[dict[str, Any]] | None = None,
+        budget: dict[str, Any] | None = None,
     ) -> None:
         self.id = new_id("sesn")
         self.agent = agent
@@ -57,6 +60,9 @@ class Session:
         self.emitted_at: dict[str, float] = {}  # event id -> time.monotonic() when first sent to the streams
         self.usage = {"input_tokens": 0, "output_tokens": 0, "cache_read_input_tokens": 0,
                       "cache_creation": {"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0}}
+        self.budget = budget  # the spend ceiling (wire shape), or None
+        self._price = list_price(agent.get("model") or {})
+        self._cost = Fraction(0)  # cents at list price, exactly
         self.memory: dict[str, Any] = {}
         self.sandbox = sandbox
         self.runner: TurnRunner | None = None
@@ -117,10 +123,29 @@ class Session:
         return len(self._subscribers)
 
     def add_usage(self, usage: dict[str, int]) -> None:
-        """Add one model request's usage to the session's totals."""
+        """Add one model request's usage to the session's totals, and its list cost."""
         for key in ("input_tokens", "output_tokens", "cache_read_input_tokens"):
             self.usage[key] += usage[key]
         self.usage["cache_creation"]["ephemeral_5m_input_tokens"] += usage["cache_creation_input_tokens"]
+        if self._price is not None:
+            self._cost += self._price.cents(usage)
+
+    @property
+    def list_cost_cents(self) -> int:
+        """What the session has cost so far at list price, in whole cents (rounded down)."""
+        return int(self._cost)
+
+    @property
+    def over_budget(self) -> bool:
+        """Whether the tracked list cost has reached the budget."""
+        return self.budget is not None and self._cost >= int(self.budget["max_list_cost"]["amount"])
+
+    def usage_snapshot(self) -> dict[str, Any]:
+        """The cumulative usage as `session.usage` and the session's `usage` show it."""
+        snapshot: dict[str, Any] = copy.deepcopy(self.usage)
+        if self._price is not None:
+            snapshot["list_cost"] = amount(self._cost)
+        return snapshot
 
     def wire(self) -> dict[str, Any]:
         """The session as the API returns it."""
@@ -131,7 +156,7 @@ class Session:
             "environment_id": self.environment_id, "metadata": dict(self.metadata), "title": self.title,
             "resources": copy.deepcopy(self.resources), "created_at": self.created_at,
             "updated_at": self.updated_at, "archived_at": self.archived_at, "vault_ids": [],
-            "outcome_evaluations": [], "budget": None, "deployment_id": None,
+            "outcome_evaluations": [], "budget": copy.deepcopy(self.budget), "deployment_id": None,
             "stats": {"active_seconds": round(active, 3), "duration_seconds": round(now - self._started, 3)},
-            "usage": {**copy.deepcopy(self.usage), "active_seconds": round(active, 3)},
+            "usage": {**self.usage_snapshot(), "active_seconds": round(active, 3)},
         }

@@ -12,7 +12,9 @@ from aiohttp import web
 from . import shapes
 from .clock import new_id, parse_time
 from .errors import invalid, not_found
+from .mounts import MAX_FILES, file_resource, scoped_copies
 from .paging import paginate, parse_limit, parse_order
+from .pricing import check_budget
 from .repositories import RepositoryMount, clone, parse_repository
 from .sandbox import Sandbox
 from .session import STATUSES, Session
@@ -101,17 +103,14 @@ class SessionsApi:
                 repositories.append(repo)
                 resources.append(repo.wire(new_id("sesrsc"), now))
                 continue
-            check_keys(item, ("type", "file_id", "mount_path"), f"resources[{i}]")
-            stored = self.reg.file(str(item.get("file_id")))
-            mount = item.get("mount_path") or f"/mnt/session/uploads/{stored.meta['id']}"
-            path = PurePosixPath(mount)
-            if not path.is_relative_to("/mnt/session") or ".." in path.parts or path == PurePosixPath("/mnt/session"):
-                raise invalid(f"resources[{i}].mount_path: must be an absolute path under /mnt/session/")
+            resource, content = file_resource(item, f"resources[{i}]", self.reg, prefix=self.hub.mount_prefix)
+            mount = resource["mount_path"]
             if mount in files or any(_overlap(mount, m) for m in mounted):
                 raise invalid(f"resources[{i}].mount_path: {mount} is already mounted")
-            files[mount] = stored.content
-            resources.append({"id": new_id("sesrsc"), "type": "file", "file_id": stored.meta["id"],
-                              "mount_path": mount, "created_at": now, "updated_at": now})
+            if len(files) == MAX_FILES:
+                raise invalid(f"resources: at most {MAX_FILES} files can be mounted in a session")
+            files[mount] = content
+            resources.append(resource)
         return resources, files, repositories
 
     async def _clone(self, repositories: list[RepositoryMount], sandbox: Sandbox,
@@ -138,8 +137,9 @@ class SessionsApi:
         env = self.reg.environment(body["environment_id"])
         if env["archived_at"]:
             raise invalid(f"environment {env['id']} is archived")
-        if body.get("budget") is not None or body.get("vault_ids"):
-            raise invalid("budget and vault_ids are not supported by the stand-in")
+        if body.get("vault_ids"):
+            raise invalid("vault_ids are not supported by the stand-in")
+        budget = check_budget(body.get("budget"), agent["model"] or {})
         meta, session_title = metadata(body.get("metadata")), title(body.get("title"))
         resources, files, repositories = self._resources(body.get("resources"))
         initial = body.get("initial_events") or []
@@ -149,7 +149,8 @@ class SessionsApi:
         cloned, errors = await self._clone(repositories, sandbox, files)
         session = self.hub.open_session(agent=agent, environment_id=env["id"], metadata=meta, title=session_title,
                                         resources=resources, files=files, sandbox=sandbox, repositories=cloned,
-                                        mount_errors=errors)  # fmt: skip
+                                        mount_errors=errors, budget=budget)  # fmt: skip
+        scoped_copies(session.resources, self.reg, session.id)
         if initial:
             session.runner.accept(initial)  # type: ignore[union-attr]
         return web.json_response(session.wire())

@@ -20,7 +20,7 @@ from .socket_mode import EnvelopeAck, SocketHub
 from .store import Workspace
 from .views import ViewStore
 from .web import WebUI
-from .webapi import ApiCall, Failure, WebApi
+from .webapi import DEFAULT_SCOPES, ApiCall, Failure, WebApi
 
 __all__ = ["SlackStandin"]
 
@@ -46,7 +46,7 @@ class SlackStandin(Controls):
                  bot_id: str = "B0BOT", team_id: str = "T0TEAM", app_id: str = "A0APP",
                  bot_token: str | None = None, app_token: str | None = None,
                  echo_bot_messages: bool = True, port: int = 0, bot_channels: Iterable[str] | None = None,
-                 chat_write_public: bool = False) -> None:
+                 chat_write_public: bool = False, scopes: Iterable[str] | None = None) -> None:
         self.workspace = Workspace(users=_members(users),
                                    usergroups={g: list(m) for g, m in (usergroups or {}).items()},
                                    channels=_channels(channels), team_id=team_id, bot_user_id=bot_user_id,
@@ -57,6 +57,7 @@ class SlackStandin(Controls):
         self.bot_token = bot_token  # None: any xoxb- token is the bot's
         self.app_token = app_token  # None: any xapp- token is the app's
         self.echo_bot_messages = echo_bot_messages
+        self.scopes = tuple(scopes) if scopes is not None else DEFAULT_SCOPES  # the bot token's, as x-oauth-scopes
         self.calls: list[ApiCall] = []
         self.views = ViewStore()
         self.response_urls: dict[str, dict[str, Any]] = {}

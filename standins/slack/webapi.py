@@ -16,9 +16,13 @@ from .api import METHODS, Args, SlackError
 if TYPE_CHECKING:
     from .server import SlackStandin
 
-__all__ = ["ApiCall", "Failure", "WebApi"]
+__all__ = ["ApiCall", "DEFAULT_SCOPES", "Failure", "WebApi"]
 
 log = logging.getLogger(__name__)
+
+# A bot token's scopes unless the test says otherwise (SlackStandin(scopes=...)).
+DEFAULT_SCOPES = ("commands", "chat:write", "chat:write.public", "channels:history", "groups:history", "channels:read",
+                  "groups:read", "usergroups:read", "users:read", "files:write", "reactions:write")  # fmt: skip
 
 
 @dataclass
@@ -106,8 +110,12 @@ class WebApi:
         spec = METHODS.get(name)
         if spec is None:
             return 200, {"ok": False, "error": "unknown_method", "req_method": name}, {}
-        self._check_token(spec.token, _token(request, args))
-        return 200, await spec.handler(self.slack, args), {}
+        token = _token(request, args)
+        self._check_token(spec.token, token)
+        # Slack names a bot token's scopes on every Web API answer.
+        is_bot = token == self.slack.bot_token if self.slack.bot_token else bool(token and token.startswith("xoxb-"))
+        headers = {"x-oauth-scopes": ",".join(self.slack.scopes)} if is_bot else {}
+        return 200, await spec.handler(self.slack, args), headers
 
     def _injected(self, name: str, args: Args) -> tuple[int, dict[str, Any], dict[str, str]] | None:
         for failure in self.failures:

@@ -25,6 +25,7 @@ from bot.opening_limits import OpeningLimits
 from bot.prs.local import LocalPullRequests
 from bot.run.pacing import ChannelPacer
 from bot.settings import REPO_ROOT, Settings
+from bot.sources.registry import Providers, configured
 from standins.managed_agents import ManagedAgentsStandin
 from standins.managed_agents.testing import ScriptedBrain
 from standins.slack import SlackStandin
@@ -52,7 +53,8 @@ class Stand:
         """A fresh process's incidents parts (nothing in memory from an earlier one)."""
         s, web, anthropic = self.settings, self.web, self.anthropic
         identity: Once[SlackIdentity] = Once(lambda: learn_identity(web))
-        resources, registry = SessionResources(anthropic, s), IncidentRegistry()
+        providers = configured(s)
+        resources, registry = SessionResources(anthropic, s, providers=providers), IncidentRegistry()
         pacer, prs = ChannelPacer(s.slack_posts_per_second), LocalPullRequests(s.work_dir / "repos")
         factory = RunFactory(settings=s, slack=web, anthropic=anthropic, pacer=pacer, identity=identity,
                              resources=resources, prs=prs, audit=AuditLog(s.audit_log))
@@ -61,7 +63,8 @@ class Stand:
         recovery = Recovery(channel=ONCALL, slack=web, anthropic=anthropic, identity=identity, resources=resources,
                             registry=registry, factory=factory, opener=opener)
         intake = AlertIntake(slack=web, pacer=pacer, registry=registry, opener=opener, limits=OpeningLimits(s))
-        return Parts(registry=registry, factory=factory, opener=opener, recovery=recovery, intake=intake)
+        return Parts(registry=registry, factory=factory, opener=opener, recovery=recovery, intake=intake,
+                     providers=providers)
 
     def thread(self, ts: str) -> list[dict[str, Any]]:
         return self.slack.thread(ONCALL, ts)
@@ -78,10 +81,12 @@ class Parts:
     opener: IncidentOpener
     recovery: Recovery
     intake: AlertIntake
+    providers: Providers
 
     async def close(self) -> None:
         """What a process does when it stops: stop following (the sessions go on in the stand-in)."""
         await self.registry.stop_all()
+        await self.providers.aclose()
 
 
 @asynccontextmanager

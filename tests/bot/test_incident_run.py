@@ -10,7 +10,7 @@ from bot.metadata import RootRecord, SessionMetadata
 from bot.run.incident import IncidentRun, SlackThread
 from bot.run.renderer import render_root
 from bot.run.state import IncidentState
-from standins.managed_agents.testing import ScriptedBrain
+from standins.managed_agents.testing import ScriptedBrain, user_message
 
 from tests.bot import events as ev
 from tests.bot.stand import ALICE, ONCALL, Parts, Stand, stand
@@ -19,8 +19,10 @@ TIMEOUT = 30
 RECORD = RootRecord(title="checkout OOM", opened_by=ALICE, source="slash command", opening="Pods are OOMKilled.")
 
 
-async def _new_run(world: Stand, parts: Parts, *, thread: SlackThread | None = None, session_id: str = "") -> IncidentRun:
-    """A run for a new session (or for `session_id` in `thread`, as after a restart), built with its collaborators."""
+async def _new_run(world: Stand, parts: Parts, *, thread: SlackThread | None = None, session_id: str = "",
+                   first: str = "go") -> IncidentRun:
+    """A run for a new session created with its first message (or for `session_id` in `thread`, as after a restart),
+    built with its collaborators."""
     state = IncidentState(session_id=session_id, title=RECORD.title, started_at=datetime.now(timezone.utc),
                           opened_by=ALICE, source=RECORD.source)  # fmt: skip
     if thread is None:
@@ -29,7 +31,7 @@ async def _new_run(world: Stand, parts: Parts, *, thread: SlackThread | None = N
         agent = await parts.factory.resources.agent()
         meta = SessionMetadata.fit(slack_channel=ONCALL, slack_thread_ts=thread.ts, incident_title=RECORD.title)
         session = await world.anthropic.beta.sessions.create(agent=agent.agent_id, environment_id=agent.environment_id,
-                                                             metadata=meta.dump())  # fmt: skip
+                                                             metadata=meta.dump(), initial_events=[user_message(first)])
         state = IncidentState(session_id=session.id, title=state.title, started_at=state.started_at,
                               opened_by=ALICE, source=RECORD.source)  # fmt: skip
     run = await parts.factory.build(state, thread, record=RECORD if session_id == "" else None)
@@ -49,11 +51,11 @@ def _texts(world: Stand, thread: SlackThread) -> list[str]:
     return [m["text"] for m in world.thread(thread.ts)[1:]]
 
 
-async def test_the_first_message_is_sent_once_even_when_a_restarted_run_is_asked_to_send_it_again(tmp_path):
+async def test_a_restarted_run_sends_nothing_again_and_reposts_nothing(tmp_path):
     async with stand(tmp_path) as world:
         parts = world.parts()
-        run = await _new_run(world, parts)
-        run.start(first_message="Pods are OOMKilled.")
+        run = await _new_run(world, parts, first="Pods are OOMKilled.")
+        run.start()
         await run.wait_finished(timeout=TIMEOUT)
         assert world.brain.calls == [("investigate", "Pods are OOMKilled.")]
         assert any("follow-up: Pods are OOMKilled." in t for t in _texts(world, run.thread))
@@ -63,10 +65,11 @@ async def test_the_first_message_is_sent_once_even_when_a_restarted_run_is_asked
         later = world.parts()
         again = await _new_run(world, later, thread=run.thread, session_id=run.session_id)
         assert again.root_record == RECORD  # read back from the root message
-        again.start(first_message=again.root_record.opening)
+        again.start()
         await again.wait_live(timeout=TIMEOUT)
         await again.wait_finished(timeout=TIMEOUT)
-        assert len(_sent(world, run.session_id, "user.message")) == 1
+        assert _sent(world, run.session_id, "user.message") == []  # the first message went with the creation
+        assert world.brain.calls == [("investigate", "Pods are OOMKilled.")]
         assert len(world.slack.calls_to("chat.postMessage")) == posts  # the thread was complete: nothing re-posted
         await later.close()
 
@@ -95,7 +98,7 @@ async def test_a_custom_tool_call_is_answered_once_though_the_stream_keeps_break
         parts = world.parts()
         run = await _new_run(world, parts)
         world.agents.inject_stream_cut(every=3)
-        run.start(first_message="go")
+        run.start()
         await run.wait_finished(timeout=TIMEOUT)
         [call] = [t for t in run.state.tools.values() if t.name == "get_recent_deploys"]
         answers = [e for e in _sent(world, run.session_id, "user.custom_tool_result") if e["custom_tool_use_id"] == call.id]
@@ -108,7 +111,7 @@ async def test_a_finished_session_is_marked_closed_and_a_reply_in_the_thread_reo
     async with stand(tmp_path) as world:
         parts = world.parts()
         run = await _new_run(world, parts)
-        run.start(first_message="go")
+        run.start()
         session = world.agents.sessions
         await world.agents.wait_for(lambda a: session[run.session_id].metadata.get("incident_closed") == "1",
                                     timeout=TIMEOUT)  # fmt: skip

@@ -45,7 +45,7 @@ async def test_provisioning_twice_reuses_everything(api, tmp_path):
     assert _posts(server, "/v1/agents") == 1 and _posts(server, "/v1/environments") == 1 and _posts(server, "/v1/skills") == 1
     agent = await client.beta.agents.retrieve(first.agent_id)
     names = {t.name for t in agent.tools if getattr(t, "type", "") == "custom"}
-    assert names == {"open_pull_request", "request_approval", "merge_pull_request", "get_metrics", "get_recent_deploys", "get_diff"}
+    assert names == {"open_pull_request", "request_approval", "merge_pull_request"}  # nothing else is configured
     assert [s.skill_id for s in agent.skills] == [first.skill_id]
 
 
@@ -68,7 +68,7 @@ async def test_a_changed_definition_makes_a_new_version_of_the_same_agent(api, t
     assert [a.id async for a in client.beta.agents.list()] == [first.agent_id]
 
 
-async def test_evidence_is_uploaded_once_and_mounted_under_the_incident_folder(api, tmp_path):
+async def test_evidence_is_uploaded_once_and_mounted_under_the_uploads_folder(api, tmp_path):
     server, client = api
     evidence = await load_evidence(REPO_ROOT / "fixtures" / "checkout-oom", work_dir=tmp_path)
     resources = await upload_evidence(client, evidence)
@@ -76,8 +76,8 @@ async def test_evidence_is_uploaded_once_and_mounted_under_the_incident_folder(a
     assert resources == again
     assert _posts(server, "/v1/files") == len(evidence.files)
     mounts = {r["mount_path"] for r in resources}
-    assert "/mnt/session/incident/logs/checkout.log" in mounts
-    assert "/mnt/session/incident/repo/k8s/checkout/deployment.yaml" in mounts
+    assert "/mnt/session/uploads/incident/logs/checkout.log" in mounts
+    assert "/mnt/session/uploads/incident/repo/k8s/checkout/deployment.yaml" in mounts
 
 
 async def test_teardown_archives_agent_and_environment(api, tmp_path):
@@ -87,3 +87,23 @@ async def test_teardown_archives_agent_and_environment(api, tmp_path):
     assert any(a.startswith("agent ") for a in archived) and any(a.startswith("environment ") for a in archived)
     again = await provision(client, _settings(tmp_path))  # a fresh agent after teardown
     assert _posts(server, "/v1/agents") == 2 and again.agent_id not in {a.split()[1] for a in archived}
+
+
+async def test_uploads_are_reused_from_every_page_and_never_from_a_session_copy(api, tmp_path):
+    server, client = api
+    evidence = await load_evidence(REPO_ROOT / "fixtures" / "checkout-oom", work_dir=tmp_path)
+    resources = await upload_evidence(client, evidence)
+    for i in range(30):  # newer uploads push the evidence past the first page of the listing
+        await client.beta.files.upload(file=(f"other-{i}.txt", b"x", "text/plain"))
+    p = await provision(client, _settings(tmp_path))
+    session = await client.beta.sessions.create(agent=p.agent_id, environment_id=p.environment_id,
+                                                resources=resources)  # session-scoped copies, same names
+    gone = next(r["file_id"] for r in resources if r["mount_path"].endswith("logs/checkout.log"))
+    await client.beta.files.delete(gone)  # only the session's copy of this one is left
+    uploads = _posts(server, "/v1/files")
+
+    again = await upload_evidence(client, evidence)  # a restarted bot: no cache
+    assert _posts(server, "/v1/files") == uploads + 1  # only the deleted one is uploaded again
+    copies = {f.id async for f in client.beta.files.list(scope_id=session.id)}
+    assert not copies & {r["file_id"] for r in again}
+    await client.beta.sessions.create(agent=p.agent_id, environment_id=p.environment_id, resources=again)

@@ -79,7 +79,8 @@ async def test_an_opening_a_crash_interrupted_is_finished_once(tmp_path):
         [created] = world.sessions_created()
         assert created.json["metadata"]["slack_thread_ts"] == posted.thread_ts
         await run.wait_finished(timeout=TIMEOUT)
-        assert world.brain.calls == [("investigate", "Pods OOM.")]
+        [(kind, first)] = world.brain.calls  # the record's opening, with where the files are and what to query
+        assert kind == "investigate" and first.startswith("Pods OOM.\n") and "/mnt/session/uploads/" in first
         await later.close()
 
         third = world.parts()

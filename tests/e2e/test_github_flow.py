@@ -46,11 +46,13 @@ async def test_the_cloned_repository_is_fixed_and_merged_on_github(work_dir):
 
         resources = _session_request(world)["resources"]
         assert {"type": "github_repository", "url": "https://github.com/acme/infra",
-                "authorization_token": TOKEN} in resources
+                "authorization_token": TOKEN, "mount_path": "/workspace/infra"} in resources
         assert not [r for r in resources if r["type"] == "file" and "/repo/" in r["mount_path"]]  # no repo/ upload
         session = await world.bot.anthropic.beta.sessions.retrieve(run.session_id)
         [mounted] = [r for r in session.resources if r.type == "github_repository"]
         assert mounted.mount_path == "/workspace/infra"
+        [first] = _session_request(world)["initial_events"]  # the agent is told where the clone is
+        assert "is at /workspace/infra (a clone of https://github.com/acme/infra" in first["content"][0]["text"]
         assert "/workspace/infra/k8s/checkout/deployment.yaml" in _reads(world, run)
 
         # No deployments on this repository: the commits on its default branch stand in, named as such.

@@ -17,7 +17,7 @@ from blocks.ids import ActionId
 from bot.demo import ONCALL, YOU
 from bot.demo.live_metrics import MEASURE, start_live_metrics
 from standins.managed_agents.investigator_live import shown
-from tests.e2e.helpers import block_text, local_prs, sent_events, thread, wait_for_card
+from tests.e2e.helpers import block_text, local_prs, thread, wait_for_card
 
 pytestmark = pytest.mark.slow
 
@@ -43,10 +43,11 @@ async def test_a_live_latency_alert_is_investigated_on_prometheus_fixed_and_reso
         run = world.bot.incidents.find_by_thread(ONCALL, root_ts)
 
         # The agent got the alert's own graph at once, and its scope.
-        first = _text(sent_events(world, run.session_id, "user.message")[0])
-        graph = json.loads(re.search(r"<<<GRAPH\n(.*?)\nGRAPH>>>", first, re.S).group(1))
+        first = _text(next(e for e in world.agents.sessions[run.session_id].events if e["type"] == "user.message"))
+        graph = json.loads(re.search(r"The alert's own graph.*?<<<EVIDENCE\n(.*?)\nEVIDENCE>>>", first, re.S).group(1))
         assert graph["expr"] == f"{MEASURE} > 0.5" and graph["series"][0]["points"][-1][1] == 2.4
-        assert f'service="checkout", job="exporter", instance="{live.exporter.target}"' in first
+        scope = re.search(r"<<<SCOPE\n(.*?)\nSCOPE>>>", first, re.S).group(1).splitlines()
+        assert {"service=checkout", "namespace=shop", "job=exporter", f"instance={live.exporter.target}"} <= set(scope)
 
         # It queried Prometheus through the bot, and states the numbers Prometheus holds.
         queries = [c for c in run.state.tools.values() if c.name == "query_prometheus"]

@@ -5,6 +5,7 @@ error result; the incident goes on each time."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,9 @@ async def test_a_broken_query_and_a_huge_one_are_answered_and_the_incident_goes_
         await world.stop()
 
     broken = json.loads(answers["broken"].text)
-    broken_query = {"query": "rate(checkout_shard_queue_depth[5m]"}
-    async with aiohttp.ClientSession() as http, http.post(f"{prometheus.url}/api/v1/query", data=broken_query) as r:
+    now = time.time()  # what Prometheus itself says to the same range query
+    asked = {"query": "rate(checkout_shard_queue_depth[5m]", "start": now - 3600, "end": now, "step": 30}
+    async with aiohttp.ClientSession() as http, http.post(f"{prometheus.url}/api/v1/query_range", data=asked) as r:
         said = await r.json()
     assert answers["broken"].is_error and broken["errorType"] == "bad_data" and broken["error"] == said["error"]
     huge = json.loads(answers["huge"].text)

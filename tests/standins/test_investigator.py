@@ -14,12 +14,14 @@ from typing import Any, NamedTuple
 import pytest
 import yaml
 
+from bot.incidents.briefing import alert_section, first_message
 from standins.managed_agents import investigator
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 MOUNT = "/mnt/session"
 CLASSIC_TOOLS = ("open_pull_request", "request_approval", "merge_pull_request", "get_metrics", "get_recent_deploys",
                  "get_diff")  # fmt: skip
+INCIDENT = f"{MOUNT}/elsewhere/case-7"  # wherever the files are, the investigator goes where the message says
 
 try:
     from standins.managed_agents.context import ToolAnswer
@@ -36,7 +38,7 @@ def evidence(*folders: Path) -> dict[str, bytes]:
     for folder in folders:
         for path in sorted(folder.rglob("*")):
             if path.is_file() and path.name not in ("generate.py", "incident.json") and "__pycache__" not in path.parts:
-                files[f"{MOUNT}/incident/{path.relative_to(folder).as_posix()}"] = path.read_bytes()
+                files[f"{INCIDENT}/{path.relative_to(folder).as_posix()}"] = path.read_bytes()
     return files
 
 
@@ -61,7 +63,7 @@ class FakeContext:
             target.write_bytes(content)
 
     def _data(self, name: str) -> Any:
-        return json.loads(self.files[f"{MOUNT}/incident/{name}"])
+        return json.loads(self.files[f"{INCIDENT}/{name}"])
 
     async def say(self, text: str) -> None:
         self.steps.append(("say", text))
@@ -89,7 +91,7 @@ class FakeContext:
             deploys = self._data("deploys.json")
             return ToolAnswer(json.dumps({"deploys": deploys} if self.wrapped else deploys), False)
         if name == "get_diff":
-            shown = self.files.get(f"{MOUNT}/incident/diff.txt", b"").decode()
+            shown = self.files.get(f"{INCIDENT}/diff.txt", b"").decode()
             if not shown.startswith(f"commit {input['commit']}"):
                 return ToolAnswer(f"no diff for commit {input['commit']}", True)
             return ToolAnswer(json.dumps({"commit": input["commit"], "diff": shown}) if self.wrapped else shown, False)
@@ -137,14 +139,22 @@ def alert(name: str) -> str:
     return (FIXTURES / name / "alert.json").read_text()
 
 
+def told(ctx: FakeContext, text: str) -> str:
+    """The first message as the bot writes it: the alert, the data tools, and where the files are mounted."""
+    opening = alert_section(text=text, source="a test", opened_by=None, alert=None)
+    files = [{"type": "file", "mount_path": path} for path in ctx.files]
+    return first_message(opening=opening, tool_names=("get_metrics", "get_recent_deploys", "get_diff"),
+                         resources=files)
+
+
 async def test_oom_opens_a_512mi_pr_after_reading_the_runbook_and_merges_once_approved(tmp_path: Path) -> None:
     ctx = FakeContext(tmp_path / "mnt", evidence(FIXTURES / "checkout-oom"))
-    await investigator.investigate(ctx, alert("checkout-oom"))
+    await investigator.investigate(ctx, told(ctx, alert("checkout-oom")))
 
     assert "not Claude" in ctx.said()[0]
     assert ctx.called() == ["get_metrics", "get_metrics", "get_recent_deploys",
                            "open_pull_request", "request_approval", "merge_pull_request"]
-    assert ctx.steps[1] == ("bash", f"ls -R {MOUNT}/incident")
+    assert ctx.steps[1] == ("bash", f"ls -R {INCIDENT}")
     assert any(k == "bash" and "grep -c" in v for k, v in ctx.steps)
     assert ctx.index("read", "runbooks/oom.md") < ctx.index("tool", "open_pull_request")
     assert ctx.index("read", "repo/k8s/checkout/deployment.yaml") < ctx.index("tool", "open_pull_request")
@@ -166,7 +176,7 @@ async def test_oom_opens_a_512mi_pr_after_reading_the_runbook_and_merges_once_ap
 
 async def test_latency_reverts_the_n_plus_one_commit(tmp_path: Path, generated_2277: Path) -> None:
     ctx = FakeContext(tmp_path / "mnt", evidence(FIXTURES / "incident-2277", generated_2277), wrapped=False)
-    await investigator.investigate(ctx, alert("incident-2277"))
+    await investigator.investigate(ctx, told(ctx, alert("incident-2277")))
 
     assert "not Claude" in ctx.said()[0]
     assert ctx.called() == ["get_metrics", "get_metrics", "get_metrics", "get_recent_deploys", "get_diff",
@@ -198,7 +208,7 @@ async def test_latency_reverts_the_n_plus_one_commit(tmp_path: Path, generated_2
 def oom_evidence(**replace: str) -> dict[str, bytes]:
     """The checkout-oom evidence with text of its log replaced."""
     files = evidence(FIXTURES / "checkout-oom")
-    key = f"{MOUNT}/incident/logs/checkout.log"
+    key = f"{INCIDENT}/logs/checkout.log"
     text = files[key].decode()
     for old, new in replace.items():
         assert old in text
@@ -211,7 +221,7 @@ async def test_findings_are_measured_from_the_log(tmp_path: Path) -> None:
     files = oom_evidence(**{"heap_mb=121.4": "heap_mb=126.3",
                             "OOMKilled exit code 137 (restart count 3)": "Error exit code 1 (restart count 3)"})
     ctx = FakeContext(tmp_path / "mnt", files)
-    await investigator.investigate(ctx, alert("checkout-oom"))
+    await investigator.investigate(ctx, told(ctx, alert("checkout-oom")))
     findings = next(t for t in ctx.said() if t.startswith("Root cause:"))
     assert "126.3 MB" in findings and "121.4" not in findings
     assert "(99%)" in findings and "OOM-killed it 2 times" in findings
@@ -220,7 +230,7 @@ async def test_findings_are_measured_from_the_log(tmp_path: Path) -> None:
 async def test_rejection_is_quoted_and_nothing_is_merged(tmp_path: Path) -> None:
     decision = {"decision": "rejected", "approver": "U0APPROVER", "reason": "shrink the cache instead"}
     ctx = FakeContext(tmp_path / "mnt", evidence(FIXTURES / "checkout-oom"), decision=decision)
-    await investigator.investigate(ctx, alert("checkout-oom"))
+    await investigator.investigate(ctx, told(ctx, alert("checkout-oom")))
     assert ctx.called()[-2:] == ["open_pull_request", "request_approval"]
     assert '"shrink the cache instead"' in ctx.said()[-1] and "will not merge" in ctx.said()[-1]
 
@@ -231,7 +241,7 @@ async def test_rejection_is_quoted_and_nothing_is_merged(tmp_path: Path) -> None
 async def test_free_text_incident_is_recognised_from_the_evidence(tmp_path: Path, generated_2277: Path) -> None:
     decision = {"decision": "rejected", "approver": "U0APPROVER"}
     ctx = FakeContext(tmp_path / "mnt", evidence(FIXTURES / "incident-2277", generated_2277), decision=decision)
-    await investigator.investigate(ctx, "checkout feels slow, can someone look?")
+    await investigator.investigate(ctx, told(ctx, "checkout feels slow, can someone look?"))
     assert "get_diff" in ctx.called() and "merge_pull_request" not in ctx.called()
     assert "No reason was given" in ctx.said()[-1]
 
@@ -239,7 +249,7 @@ async def test_free_text_incident_is_recognised_from_the_evidence(tmp_path: Path
 async def test_a_refused_merge_is_reported(tmp_path: Path) -> None:
     refusal = "PR #7's diff changed after it was approved; approve it again"
     ctx = FakeContext(tmp_path / "mnt", evidence(FIXTURES / "checkout-oom"), merge_error=refusal)
-    await investigator.investigate(ctx, alert("checkout-oom"))
+    await investigator.investigate(ctx, told(ctx, alert("checkout-oom")))
     assert ctx.called()[-1] == "merge_pull_request"
     assert refusal in ctx.said()[-1] and "is merged" not in ctx.said()[-1]
     assert ctx.memory["pr_state"].startswith("approved by U0APPROVER, merge refused")
@@ -247,16 +257,16 @@ async def test_a_refused_merge_is_reported(tmp_path: Path) -> None:
 
 async def test_a_failed_pull_request_stops_before_approval(tmp_path: Path) -> None:
     ctx = FakeContext(tmp_path / "mnt", evidence(FIXTURES / "checkout-oom"), pr_error="patch does not apply")
-    await investigator.investigate(ctx, alert("checkout-oom"))
+    await investigator.investigate(ctx, told(ctx, alert("checkout-oom")))
     assert ctx.called()[-1] == "open_pull_request"
     assert "patch does not apply" in ctx.said()[-1]
 
 
 async def test_unrecognised_incident_opens_no_pull_request(tmp_path: Path) -> None:
     files = {k: v for k, v in evidence(FIXTURES / "checkout-oom").items() if "/logs/" not in k}
-    files[f"{MOUNT}/incident/logs/search.log"] = b"2025-03-14T09:00:00Z search INFO reindex finished in 41 s\n"
+    files[f"{INCIDENT}/logs/search.log"] = b"2025-03-14T09:00:00Z search INFO reindex finished in 41 s\n"
     ctx = FakeContext(tmp_path / "mnt", files)
-    await investigator.investigate(ctx, "search results look odd")
+    await investigator.investigate(ctx, told(ctx, "search results look odd"))
     assert ctx.called() == []
     assert "logs/search.log" in ctx.said()[-1] and "No runbook signature matched" in ctx.said()[-1]
 
@@ -265,3 +275,11 @@ async def test_follow_up_without_findings_says_so(tmp_path: Path) -> None:
     ctx = FakeContext(tmp_path / "mnt", {})
     await investigator.follow_up(ctx, "anything yet?")
     assert ctx.said() == ["(Offline rule-based investigator, not Claude.) I have no findings in this session yet."]
+
+
+async def test_files_the_message_does_not_name_are_not_looked_for(tmp_path: Path) -> None:
+    ctx = FakeContext(tmp_path / "mnt", evidence(FIXTURES / "checkout-oom"))  # mounted, but the message names none
+    opening = alert_section(text=alert("checkout-oom"), source="a test", opened_by=None, alert=None)
+    await investigator.investigate(ctx, first_message(opening=opening, tool_names=(), resources=[]))
+    assert not [v for k, v in ctx.steps if k == "bash"] and ctx.called() == []
+    assert "no log files" in ctx.said()[-1]

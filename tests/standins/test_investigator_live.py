@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from bot.incidents.briefing import alert_section, first_message
 from standins.managed_agents import investigator
-from tests.standins.test_investigator import CLASSIC_TOOLS, FIXTURES, MOUNT, FakeContext, ToolAnswer, evidence
+from tests.standins.test_investigator import CLASSIC_TOOLS, FIXTURES, FakeContext, ToolAnswer, evidence
 
 MEASURE = 'request_latency_p99_seconds{service="checkout"}'
 START = datetime(2026, 5, 1, 14, 0, tzinfo=UTC)
@@ -31,14 +32,15 @@ def live_evidence(tmp_path: Path, deployed: datetime) -> dict[str, bytes]:
     return evidence(folder)
 
 
-def alert_message(expr: str = f"{MEASURE} > 0.5") -> str:
-    """The first message as the bot writes it for an Alertmanager webhook (payload between markers)."""
+def alert_message(ctx: FakeContext, expr: str = f"{MEASURE} > 0.5") -> str:
+    """The first message as the bot writes it for an Alertmanager webhook: the alert, its scope, the tools, the files."""
     payload = {"source": "alertmanager", "via": "webhook", "status": "firing",
                "commonLabels": {"alertname": "CheckoutLatencyHigh", "service": "checkout", "namespace": "shop"},
                "generatorURL": f"http://prometheus.internal:9090/graph?g0.expr={quote(expr, safe='')}&g0.tab=1",
                "alerts": [{"status": "firing", "labels": {"pod": "checkout-1"}, "startsAt": "2026-05-01T14:05:00Z"}]}  # fmt: skip
-    return ("A new incident was opened from webhook (alertmanager) by an alerting integration.\n"
-            f"<<<ALERT\n{json.dumps(payload, indent=2)}\nALERT>>>\n")  # fmt: skip
+    opening = alert_section(text="", source="webhook (alertmanager)", opened_by=None, alert=payload)
+    files = [{"type": "file", "mount_path": path} for path in ctx.files]
+    return first_message(opening=opening, tool_names=tuple(ctx.tools), resources=files)
 
 
 class LiveContext(FakeContext):
@@ -73,7 +75,7 @@ async def test_live_latency_is_measured_on_prometheus_and_the_deploy_reverted(tm
     deployed = START + timedelta(seconds=30)
     ctx = LiveContext(tmp_path / "mnt", live_evidence(tmp_path, deployed), tools=LIVE, series=degrading(deployed),
                       lines=["db: connection pool exhausted (20/20 in use)"] * 3 + ["GET /checkout 200"] * 5)
-    await investigator.investigate(ctx, alert_message())
+    await investigator.investigate(ctx, alert_message(ctx))
 
     assert "not Claude" in ctx.said()[0]
     assert ctx.called()[:2] == ["query_prometheus", "query_prometheus"]  # the alert's measure, then zoomed in
@@ -91,7 +93,7 @@ async def test_live_latency_is_measured_on_prometheus_and_the_deploy_reverted(tm
 async def test_without_the_prometheus_tool_it_does_not_call_it(tmp_path: Path) -> None:
     deployed = START + timedelta(seconds=30)
     ctx = LiveContext(tmp_path / "mnt", live_evidence(tmp_path, deployed), series=degrading(deployed))
-    await investigator.investigate(ctx, alert_message())
+    await investigator.investigate(ctx, alert_message(ctx))
     assert "query_prometheus" not in ctx.called() and "query_logs" not in ctx.called()
     assert "open_pull_request" not in ctx.called() and "needs a human" in ctx.said()[-1]
 
@@ -100,11 +102,11 @@ async def test_no_regression_and_no_deploy_open_nothing(tmp_path: Path) -> None:
     deployed = START + timedelta(seconds=30)
     flat = [(t, 0.08) for t, _ in degrading(deployed)]
     ctx = LiveContext(tmp_path / "mnt", live_evidence(tmp_path, deployed), tools=LIVE, series=flat)
-    await investigator.investigate(ctx, alert_message())
+    await investigator.investigate(ctx, alert_message(ctx))
     assert "never reached 500 ms" in "\n".join(ctx.said()) and "open_pull_request" not in ctx.called()
 
     late = LiveContext(tmp_path / "late", live_evidence(tmp_path / "l", START + timedelta(hours=2)), tools=LIVE,
                        series=degrading(deployed))  # fmt: skip
-    await investigator.investigate(late, alert_message())
+    await investigator.investigate(late, alert_message(late))
     assert "No checkout deploy in the hour before" in "\n".join(late.said())
     assert "open_pull_request" not in late.called()

@@ -65,21 +65,21 @@ async def test_scripted_turn_in_order_with_custom_tool(client: anthropic.AsyncAn
     await stream.close()
     assert [e.type for e in seen] == [
         "user.message", "user.message", "session.status_running",
-        "span.model_request_start", "agent.thinking", "agent.message", "span.model_request_end",
-        "span.model_request_start", "agent.tool_use", "span.model_request_end", "agent.tool_result",
-        "span.model_request_start", "agent.tool_use", "span.model_request_end", "agent.tool_result",
-        "span.model_request_start", "agent.custom_tool_use", "span.model_request_end", "session.status_idle",
-        "user.custom_tool_result", "session.status_running",
-        "span.model_request_start", "agent.message", "span.model_request_end", "session.status_idle"]
+        "span.model_request_start", "agent.thinking", "agent.message", "span.model_request_end", "session.usage",
+        "span.model_request_start", "agent.tool_use", "span.model_request_end", "session.usage", "agent.tool_result",
+        "span.model_request_start", "agent.tool_use", "span.model_request_end", "session.usage", "agent.tool_result",
+        "span.model_request_start", "agent.custom_tool_use", "span.model_request_end", "session.usage",
+        "session.status_idle", "user.custom_tool_result", "session.status_running",
+        "span.model_request_start", "agent.message", "span.model_request_end", "session.usage", "session.status_idle"]
     assert seen[0].id == seen[1].id == sent.data[0].id and seen[0].processed_at is None
     assert seen[1].processed_at is not None
-    bash_result, read_result = seen[10], seen[14]
-    assert bash_result.content[0].text == "2\n" and bash_result.tool_use_id == seen[8].id
-    assert seen[8].input == {"command": "cat /mnt/session/incident/app.log | grep -c OOM"}
-    assert seen[12].input == {"file_path": "/mnt/session/incident/app.log"} and "OOMKilled" in read_result.content[0].text
-    use, idle = seen[16], seen[18]
+    bash_result, read_result = seen[12], seen[17]
+    assert bash_result.content[0].text == "2\n" and bash_result.tool_use_id == seen[9].id
+    assert seen[9].input == {"command": "cat /mnt/session/incident/app.log | grep -c OOM"}
+    assert seen[14].input == {"file_path": "/mnt/session/incident/app.log"} and "OOMKilled" in read_result.content[0].text
+    use, idle = seen[19], seen[22]
     assert idle.stop_reason.type == "requires_action" and idle.stop_reason.event_ids == [use.id]
-    assert seen[22].content[0].text == "2 OOM lines; 23 chars; metrics said rss 3.9Gi/4Gi"
+    assert seen[26].content[0].text == "2 OOM lines; 23 chars; metrics said rss 3.9Gi/4Gi"
     assert brain.calls == [("investigate", "checkout is OOMing")]
     assert server.sessions[sid].memory["answer"] == ToolAnswer("rss 3.9Gi/4Gi", False)
     stamps = [e.processed_at for e in seen if e.processed_at is not None]
@@ -155,7 +155,7 @@ async def test_message_sent_while_running_is_queued(client: anthropic.AsyncAnthr
     await stream.close()
     types = [e.type for e in seen]
     # The queued echo comes at once, and the turn goes on.
-    assert types[:3] == ["span.model_request_end", "user.message", "span.model_request_start"]
+    assert types[:4] == ["span.model_request_end", "session.usage", "user.message", "span.model_request_start"]
     end = types.index("session.status_idle")
     assert seen[end].stop_reason.type == "end_turn"
     assert types[end + 1:end + 3] == ["user.message", "session.status_running"]
@@ -176,10 +176,10 @@ async def test_interrupt_cancels_the_running_command(client: anthropic.AsyncAnth
     sent = await client.beta.sessions.events.send(sid, events=[{"type": "user.interrupt"}])
     seen = await read_until(stream, ends_turn)
     await stream.close()
-    assert [e.type for e in seen] == ["span.model_request_end", "user.interrupt", "user.interrupt",
+    assert [e.type for e in seen] == ["span.model_request_end", "session.usage", "user.interrupt", "user.interrupt",
                                       "session.status_idle"]
-    assert seen[1].id == seen[2].id == sent.data[0].id and seen[1].processed_at is None
-    assert seen[3].stop_reason.type == "end_turn"
+    assert seen[2].id == seen[3].id == sent.data[0].id and seen[2].processed_at is None
+    assert seen[4].stop_reason.type == "end_turn"
     async with asyncio.timeout(5):
         await brain.cancelled.wait()
     assert server.sessions[sid].status == "idle"

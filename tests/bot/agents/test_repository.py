@@ -29,7 +29,7 @@ async def test_with_github_the_repository_is_cloned_instead_of_uploaded(tmp_path
     settings = _settings(tmp_path, github_repo="acme/infra", github_token="ghp_t")
     [resource] = repository_resources(settings)
     assert resource == {"type": "github_repository", "url": "https://github.com/acme/infra",
-                        "authorization_token": "ghp_t"}  # fmt: skip
+                        "authorization_token": "ghp_t", "mount_path": "/workspace/infra"}  # fmt: skip
     pydantic.TypeAdapter(BetaManagedAgentsGitHubRepositoryResourceParams).validate_python(resource)
     evidence = await load_evidence(OOM, work_dir=tmp_path)
     uploaded = evidence_to_upload(evidence, settings).files
