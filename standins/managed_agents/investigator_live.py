@@ -22,7 +22,8 @@ PROMETHEUS, LOKI = "query_prometheus", "query_logs"
 SCOPE_LABELS = ("service", "namespace", "job", "instance")
 _GRAPH_EXPR = re.compile(r'"expr":("(?:[^"\\]|\\.)*")')  # the alert's own graph, as the bot evaluated it
 _GENERATOR_EXPR = re.compile(r"[?&]g0\.expr=([^&\"\s\\]+)")  # the alert's generatorURL
-_LABEL = re.compile(r'"?\b(service|namespace|job|instance)"?\s*[:=]\s*"([^"\\]{1,200})"')
+_SCOPE = re.compile(r"<<<SCOPE\n(.*?)\nSCOPE>>>", re.S)  # the first message's scope: name=value lines
+_LABEL = re.compile(r'"(service|namespace|job|instance)"\s*:\s*"([^"\\]{1,200})"')  # else the alert's JSON
 _COMPARISON = re.compile(r"^(?P<measure>.+?)\s*(?P<op>>=|>|<=|<|==|!=)\s*(?P<level>-?\d+(?:\.\d+)?(?:[eE]-?\d+)?)\s*$",
                          re.S)  # fmt: skip
 _SIGNATURES = {"connection pool exhausted": latency.SIGNATURE, "OOMKilled": r"OOMKilled|exit code 137"}
@@ -79,7 +80,10 @@ def alert_rule(message: str) -> AlertRule | None:
     if not expr.strip():
         return None
     scope: dict[str, str] = {}
-    for name, value in _LABEL.findall(message):
+    if said := _SCOPE.search(message):
+        pairs = (line.partition("=") for line in said.group(1).splitlines())
+        scope = {name: value for name, _, value in pairs if name in SCOPE_LABELS and value and ", " not in value}
+    for name, value in _LABEL.findall(message) if not scope else ():
         scope.setdefault(name, value)
     compared = _COMPARISON.match(expr.strip())
     if compared and compared["op"] in (">", ">="):
