@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from blocks.ids import ActionId, ButtonValue, encode_button_value
+from blocks.views import Decision
 from blocks.limits import BLOCKS_TEXT, BUTTON_TEXT, CONTEXT_ELEMENTS, HEADER_TEXT, SECTION_TEXT, blocks_text
 from blocks.text import escape, split_text, truncate
 
@@ -121,3 +122,15 @@ def who(user_id: str | None) -> str:
     if user_id and re.fullmatch(r"[UW][A-Z0-9]+", user_id):
         return f"<@{user_id}>"
     return escape(user_id) if user_id else "the bot"
+
+
+def decision_line(word: str, decision: Decision | None, note: str, *, reason_label: str) -> str:
+    """A decided card's last section: the outcome in bold, who and when, the reason under its label, any note."""
+    line = f"*{word}*"
+    if decision is not None:
+        line += f" by {who(decision.by)} {when(decision.at)}"
+        if decision.reason:
+            line += f"\n*{reason_label}:* {truncate(escape(decision.reason), 2000)}"
+    if note:
+        line += f"\n{truncate(escape(note), 500)}"
+    return line

@@ -124,14 +124,7 @@ def _pr_line(view: ApprovalView) -> str:
 
 def _decision_line(view: ApprovalView) -> str:
     word = _HEADERS[view.state].split(" ", 1)[1]
-    line = f"*{word}*"
-    if view.decision is not None:
-        line += f" by {kit.who(view.decision.by)} {kit.when(view.decision.at)}"
-        if view.decision.reason:
-            line += f"\n*Reason:* {truncate(escape(view.decision.reason), 2000)}"
-    if view.note:
-        line += f"\n{truncate(escape(view.note), 500)}"
-    return line
+    return kit.decision_line(word, view.decision, view.note, reason_label="Reason")
 
 
 def _buttons(view: ApprovalView) -> dict:

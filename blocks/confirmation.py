@@ -8,7 +8,7 @@ from typing import Any
 from blocks import _kit as kit
 from blocks.ids import ActionId, ButtonValue
 from blocks.message import Message
-from blocks.text import code_block, escape, one_line, truncate
+from blocks.text import code_block, escape, one_line
 from blocks.views import ConfirmationState, ConfirmationView
 
 __all__ = ["confirmation_card"]
@@ -55,14 +55,8 @@ def _input_blocks(name: str, tool_input: dict[str, Any]) -> list[dict]:
 
 
 def _decision_line(view: ConfirmationView) -> str:
-    line = f"*{_HEADERS[view.state].split(' ', 1)[1]}*"
-    if view.decision is not None:
-        line += f" by {kit.who(view.decision.by)} {kit.when(view.decision.at)}"
-        if view.decision.reason:
-            line += f"\n*Message to the agent:* {truncate(escape(view.decision.reason), 2000)}"
-    if view.note:
-        line += f"\n{truncate(escape(view.note), 500)}"
-    return line
+    word = _HEADERS[view.state].split(" ", 1)[1]
+    return kit.decision_line(word, view.decision, view.note, reason_label="Message to the agent")
 
 
 def confirmation_card(view: ConfirmationView) -> Message:

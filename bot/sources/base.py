@@ -11,6 +11,8 @@ from typing import Any, Protocol, Self
 import aiohttp
 from yarl import URL
 
+from bot.sources.inputs import InputError, known_arguments
+
 __all__ = ["EvidenceSource", "HttpSource", "SourceError"]
 
 _LARGE_BODY = 1 << 20  # parse bodies above this off the event loop
@@ -53,6 +55,7 @@ class HttpSource:
     """Owns one aiohttp session to one server (bearer token, timeout, body cap); errors become SourceError."""
 
     name = "source"
+    tool_name = ""
 
     def __init__(self, url: str, *, token: str | None = None, timeout: float = 30.0,
                  max_body_bytes: int = 32 << 20) -> None:  # fmt: skip
@@ -94,6 +97,14 @@ class HttpSource:
         if len(message) > _MAX_MESSAGE:  # e.g. an execution error listing every duplicate series
             message = message[: _MAX_MESSAGE - 1] + "…"
         return SourceError(self.name, error_type, message, status=status)
+
+    def _arguments(self, arguments: Mapping[str, Any], allowed: tuple[str, ...]) -> tuple[Any, ...]:
+        """A tool call's arguments in `allowed` order (None when left out); an unknown one is invalid input."""
+        try:
+            known_arguments(arguments, allowed, self.tool_name)
+        except InputError as exc:
+            raise self._error("invalid_input", str(exc)) from None
+        return tuple(arguments.get(name) for name in allowed)
 
     async def _request(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
                        form: Mapping[str, str] | None = None) -> tuple[int, bytes]:  # fmt: skip

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.sources.base import HttpSource, SourceError
 from bot.sources.bounded import Caps, cut, keep_within, shape_matrix
-from bot.sources.inputs import InputError, integer, known_arguments, query_text
+from bot.sources.inputs import InputError, integer, query_text
 
 __all__ = ["LokiSource"]
 
@@ -67,11 +67,7 @@ class LokiSource(HttpSource):
 
     async def run_tool(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Answer a query_logs call (query, minutes, limit); SourceError when it gives no evidence."""
-        try:
-            known_arguments(arguments, ("query", "minutes", "limit"), self.tool_name)
-        except InputError as exc:
-            raise self._error("invalid_input", str(exc)) from None
-        query, minutes, limit = (arguments.get(k) for k in ("query", "minutes", "limit"))
+        query, minutes, limit = self._arguments(arguments, ("query", "minutes", "limit"))
         return await self.query_range(query, minutes=minutes, limit=limit)  # type: ignore[arg-type]
 
     async def query_range(self, query: str, *, minutes: int | None = 60, limit: int | None = None,

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from bot.sources.base import HttpSource, SourceError
 from bot.sources.bounded import Caps, cut, shape_matrix
-from bot.sources.inputs import InputError, duration_seconds, integer, known_arguments, query_text
+from bot.sources.inputs import InputError, duration_seconds, integer, query_text
 
 __all__ = ["PrometheusSource", "auto_step", "generator_expression"]
 
@@ -102,11 +102,7 @@ class PrometheusSource(HttpSource):
 
     async def run_tool(self, arguments: Mapping[str, Any]) -> dict[str, Any]:
         """Answer a query_prometheus call (query, minutes, step); SourceError when it gives no evidence."""
-        try:
-            known_arguments(arguments, ("query", "minutes", "step"), self.tool_name)
-        except InputError as exc:
-            raise self._error("invalid_input", str(exc)) from None
-        query, minutes, step = (arguments.get(k) for k in ("query", "minutes", "step"))
+        query, minutes, step = self._arguments(arguments, ("query", "minutes", "step"))
         return await self.query_range(query, minutes=minutes, step=step)  # type: ignore[arg-type]
 
     async def query_range(self, query: str, *, minutes: int | None = 60, step: float | str | None = None,
