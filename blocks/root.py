@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from blocks import _kit as kit
 from blocks.ids import ActionId, ButtonValue
@@ -31,6 +33,8 @@ _OUTCOMES = {
     Outcome.CANCELLED: ":no_entry_sign: Cancelled",
 }
 _SUMMARY_SECTIONS = 3
+_MAX_LINK = 1000
+_WEB_LINK = re.compile(r"https?://[^\s<>|\x00-\x1f\x7f]+", re.IGNORECASE)
 
 
 def elapsed(start: datetime, now: datetime) -> str:
@@ -61,6 +65,20 @@ def _pr_line(view: IncidentView) -> str:
     return kit.link(view.pr_url, label)
 
 
+def _alert_link(label: str, url: str) -> str:
+    """A link from alert data (untrusted): only a plain http(s) URL is linked, with its host said in words."""
+    label = escape(one_line(label, 40))
+    if len(url) > _MAX_LINK or not _WEB_LINK.fullmatch(url):
+        return f"{label} (not a plain web link, not shown)"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        host += f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return f"{label} (not a plain web link, not shown)"
+    return f"<{escape(url)}|{label}> ({escape(host)})"
+
+
 def root_message(view: IncidentView, *, now: datetime) -> Message:
     """The root message: title, status, who and how it was opened, elapsed time and what is known so far."""
     title = escape(one_line(view.title, 500)) or "Untitled incident"
@@ -74,6 +92,11 @@ def root_message(view: IncidentView, *, now: datetime) -> Message:
             ("Source", escape(one_line(view.source, 200)) or "unknown"),
         ),
     ]
+    if view.links:
+        blocks.append(kit.context(" · ".join(_alert_link(label, url) for label, url in view.links[:4])))
+    if view.resolved_upstream_at is not None:
+        blocks.append(kit.section(f":large_green_circle: *Resolved upstream* {kit.when(view.resolved_upstream_at)}: "
+                                  "the alert no longer fires in its own tool"))
     if view.current_step:
         blocks.append(kit.section(f"*Current step:* {one_line(escape(view.current_step), 500)}"))
     if view.status_detail:

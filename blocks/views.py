@@ -76,6 +76,8 @@ class IncidentView:
     stoppable: bool = False  # show a Stop button (approvers only) while the agent can still act
     stopped_by: str | None = None
     spend: str = ""  # what the session has cost at list price, e.g. "$0.42 of $25.00"
+    links: tuple[tuple[str, str], ...] = ()  # (label, url) from the alert: untrusted, linked only if plain http(s)
+    resolved_upstream_at: datetime | None = None  # the alert resolved in its own tool
 
 
 class StepState(StrEnum):

@@ -136,6 +136,11 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument(
         "--two-person", action="store_true", help="APPROVAL_SELF_DENY: whoever opened an incident cannot approve its fix"
     )
+    demo.add_argument(
+        "--live-metrics", action="store_true",
+        help="the real Prometheus and Alertmanager (Debian's packages): a deploy degrades checkout's latency, the "
+             "alert's webhook opens the incident and the agent queries Prometheus",
+    )  # fmt: skip
     demo.add_argument("-v", "--verbose", action="store_true", help="show the bot's logs")
     sub.add_parser("provision", help="create or update the skill, agent and environment, and print their ids")
     sub.add_parser("teardown", help="archive the agent and environment")
@@ -154,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             pace = args.pace if args.pace is not None else (0.0 if args.headless else 0.15)
             options = DemoOptions(
                 incident=args.incident, headless=args.headless, decision=args.decision, pace=pace, alert=args.alert,
-                port=args.port, browser=args.browser, two_person=args.two_person,
+                port=args.port, browser=args.browser, two_person=args.two_person, live_metrics=args.live_metrics,
             )
             return asyncio.run(run_demo(options))
         if command == "check":

@@ -40,6 +40,7 @@ from bot.prs.base import PullRequestStore
 from bot.run.pacing import ChannelPacer
 from bot.settings import Settings
 from bot.slack_retry import RetryAfterHandler
+from bot.sources.alert_graph import gather_alert_graph
 from bot.sources.registry import Providers, configured
 from bot.tools.answers import tool_handlers
 from bot.webhooks import WebhookServer
@@ -192,7 +193,7 @@ def build_bot(
                          resources=resources, prs=prs, audit=audit, tools=tool_handlers(github=providers.github),
                          metrics=metrics)  # fmt: skip
     opener = IncidentOpener(channel=settings.oncall_channel, anthropic=anthropic, resources=resources, factory=factory,
-                            registry=registry)  # fmt: skip
+                            registry=registry, gather=gather_alert_graph)  # fmt: skip
     recovery = Recovery(channel=settings.oncall_channel, slack=slack, anthropic=anthropic, identity=identity,
                         resources=resources, registry=registry, factory=factory, opener=opener)  # fmt: skip
     limits = OpeningLimits(settings)  # counts new incidents only; resuming one after a restart is free

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 from annotated_types import MaxLen
@@ -60,6 +61,10 @@ class RootRecord(_Shape):
     opening: str = Field("", max_length=OPENING_CHARS)  # the first user.message's alert part
     dedupe_key: str = Field("", max_length=200)
     failed: bool = False  # the session could not be created: a restart must not try again
+    alert_url: str = Field("", max_length=1000)  # the alert in its own tool (alert data: shown only if http(s))
+    graph_url: str = Field("", max_length=1000)  # a graph of the alert's own expression
+    resolved_at: str = Field("", max_length=40)  # ISO 8601: the alert resolved upstream; "" while it fires
+    alerts_digest: str = Field("", max_length=64)  # the last grouped notification's alerts: a repeat adds nothing
 
     read_failed = field_validator("failed", mode="before")(_flag)
 
@@ -70,7 +75,20 @@ class RootRecord(_Shape):
             out["dedupe_key"] = self.dedupe_key
         if self.failed:
             out["failed"] = "1"
+        out.update((k, v) for k, v in (("alert_url", self.alert_url), ("graph_url", self.graph_url),
+                                       ("resolved_at", self.resolved_at), ("alerts_digest", self.alerts_digest)) if v)
         return out
+
+    def links(self) -> tuple[tuple[str, str], ...]:
+        """The root message's links to the alert and its graph, as (label, url)."""
+        return tuple((label, url) for label, url in (("Alert", self.alert_url), ("Graph", self.graph_url)) if url)
+
+    def resolved_time(self) -> datetime | None:
+        """When the alert resolved upstream, if it did."""
+        try:
+            return datetime.fromisoformat(self.resolved_at) if self.resolved_at else None
+        except ValueError:
+            return None
 
 
 class MessageMetadata(_Shape):

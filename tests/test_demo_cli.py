@@ -41,3 +41,24 @@ def test_the_headless_demo_ends_as_decided(args, merged):
 def test_headless_without_a_decision_is_a_usage_error():
     done = _demo()
     assert done.returncode == 2 and "--approve or --reject" in done.stderr
+
+
+def test_live_metrics_without_prometheus_says_how_to_install_it(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "ANTHROPIC_"))}
+    env.update(HTTP_PROXY="", HTTPS_PROXY="", http_proxy="", https_proxy="", PATH=str(tmp_path))  # no binaries here
+    done = subprocess.run([sys.executable, "-m", "bot", "demo", "--live-metrics", "--headless", "--approve"],
+                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "apt-get install prometheus prometheus-alertmanager" in done.stderr
+    assert "prometheus and prometheus-alertmanager are not installed" in done.stderr
+
+
+@pytest.mark.slow  # the real Prometheus and Alertmanager, and a whole demo: about twenty seconds
+def test_the_live_metrics_demo_runs_the_real_pipeline_to_a_merge_and_a_resolved_alert():
+    done = _demo("--live-metrics", "--approve")
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    assert "merged PRs: #1" in out and "not Claude" in out
+    assert "Prometheus holds `request_latency_p99_seconds" in out  # the agent's numbers came from Prometheus
+    assert "2,400 ms" in out and "80 ms" in out
+    assert "Alertmanager resolved the alert" in out

@@ -7,14 +7,15 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.alerts.labels import parse_label_lists, parse_status_title, service_from_labels, severity_word
-from bot.alerts.model import Alert, make_alert, title_key
+from bot.alerts.model import Alert, http_link, make_alert, parse_instant, title_key
 from bot.alerts.slack import SlackMessage
 
 __all__ = ["from_slack", "parse_alertmanager_webhook"]
 
 _FINGERPRINT = re.compile(r"\bfingerprint\W{0,5}([0-9a-f]{8,64})\b", re.I)
 _GROUP_KEY = re.compile(r"\bgroup[ _]?key\W{0,5}(\{[^\n]{1,500}\}|\S{1,500})", re.I)
-_MAX_WEBHOOK_ALERTS = 20
+_MAX_WEBHOOK_ALERTS = 20  # in the alert's text
+_MAX_LISTED = 50  # in the payload the agent reads (the payload's own bound)
 
 
 def _looks_like_alertmanager(msg: SlackMessage) -> bool:
@@ -68,6 +69,7 @@ def from_slack(msg: SlackMessage) -> Alert | None:
         severity=severity,
         source_link=link,
         dedupe_key=key,
+        graph_link=next((ln.url for ln in msg.links if "g0.expr=" in ln.url), ""),
     )
 
 
@@ -80,50 +82,88 @@ def _str_map(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
+def _member(alert: dict[str, Any]) -> str:
+    """One alert of a group, as a repeat would show it unchanged: its identity, status and start."""
+    identity = str(alert.get("fingerprint") or "") or title_key(str(sorted(_str_map(alert.get("labels")).items())))
+    return f"{identity}:{alert.get('status')}:{alert.get('startsAt', '')}"
+
+
+def _compact(alert: dict[str, Any], common: dict[str, str], notes: dict[str, str], graph: str) -> dict[str, Any]:
+    """One alert for the agent: only what it does not share with the group (the group's part is said once)."""
+    labels = {k: v for k, v in _str_map(alert.get("labels")).items() if common.get(k) != v}
+    out: dict[str, Any] = {"status": str(alert.get("status", "")), "labels": labels}
+    annotations = {k: v for k, v in _str_map(alert.get("annotations")).items() if notes.get(k) != v}
+    if annotations:
+        out["annotations"] = annotations
+    out["startsAt"] = str(alert.get("startsAt", ""))
+    if alert.get("status") == "resolved":
+        out["endsAt"] = str(alert.get("endsAt", ""))
+    if alert.get("generatorURL") and alert.get("generatorURL") != graph:
+        out["generatorURL"] = str(alert["generatorURL"])
+    out["fingerprint"] = str(alert.get("fingerprint", ""))
+    return out
+
+
 def parse_alertmanager_webhook(body: dict[str, Any]) -> list[Alert]:
-    """One Alert for the notification's group when any of its alerts fire; resolved alerts are ignored."""
+    """One Alert for the notification's group: firing when any of its alerts fire, else resolved (a group's
+    firing and resolved notifications share its dedupe key, so the resolved one finds the incident)."""
     if not isinstance(body, dict):
         return []
-    alerts = body.get("alerts") if isinstance(body.get("alerts"), list) else []
-    firing = [a for a in alerts if isinstance(a, dict) and a.get("status") == "firing"]
-    if not firing:
+    given = body.get("alerts")
+    alerts = [a for a in given if isinstance(a, dict)] if isinstance(given, list) else []
+    firing = [a for a in alerts if a.get("status") == "firing"]
+    resolved = [a for a in alerts if a.get("status") == "resolved"]
+    shown = firing or resolved
+    if not shown:
         return []
     group, common = _str_map(body.get("groupLabels")), _str_map(body.get("commonLabels"))
     annotations = _str_map(body.get("commonAnnotations"))
-    first_labels, first_notes = _str_map(firing[0].get("labels")), _str_map(firing[0].get("annotations"))
+    first_labels, first_notes = _str_map(shown[0].get("labels")), _str_map(shown[0].get("annotations"))
     labels = common or first_labels
     alertname = labels.get("alertname") or group.get("alertname") or first_labels.get("alertname", "")
     # the same title as Alertmanager's default Slack and email templates
     group_values = " ".join(v for _, v in sorted(group.items())) or alertname
     extra = " ".join(v for k, v in sorted(common.items()) if k not in (group or {"alertname"}))
-    title = f"[FIRING:{len(firing)}] {group_values}" + (f" ({extra})" if extra else "")
+    status = f"FIRING:{len(firing)}" if firing else "RESOLVED"
+    title = f"[{status}] {group_values}" + (f" ({extra})" if extra else "")
     summary = annotations.get("summary") or first_notes.get("summary", "")
     description = annotations.get("description") or first_notes.get("description", "")
     external = str(body.get("externalURL") or "")[:2000]
     receiver = str(body.get("receiver") or "")[:200]
-    link = f"{external.rstrip('/')}/#/alerts?receiver={quote(receiver)}" if external else ""
-    link = link or str(firing[0].get("generatorURL") or "")
+    link = http_link(f"{external.rstrip('/')}/#/alerts?receiver={quote(receiver)}") if external else ""
+    graph = http_link(shown[0].get("generatorURL"))
     group_key = str(body.get("groupKey") or "")
-    fingerprint = str(firing[0].get("fingerprint") or "")
+    fingerprint = str(shown[0].get("fingerprint") or "")
     key = group_key or fingerprint or f"{alertname}:{title_key(str(sorted(labels.items())))}"
     lines = [title, summary, description]
-    for alert in firing[:_MAX_WEBHOOK_ALERTS]:
+    for alert in shown[:_MAX_WEBHOOK_ALERTS]:
         pairs = ", ".join(f"{k}={v}" for k, v in sorted(_str_map(alert.get("labels")).items()))
-        lines.append(f"- since {alert.get('startsAt', '?')}: {pairs}")
-    payload = {
+        ended = f" until {alert.get('endsAt', '?')}" if not firing else ""
+        lines.append(f"- since {alert.get('startsAt', '?')}{ended}: {pairs}")
+    listed = [_compact(a, common, annotations, str(shown[0].get("generatorURL") or "")) for a in shown[:_MAX_LISTED]]
+    payload: dict[str, Any] = {
         "source": "alertmanager",
         "via": "webhook",
+        "title": title,
         "receiver": receiver,
-        "status": body.get("status"),
+        "status": "firing" if firing else "resolved",
         "groupKey": group_key,
         "groupLabels": group,
         "commonLabels": common,
         "commonAnnotations": annotations,
         "externalURL": external,
+        "generatorURL": str(shown[0].get("generatorURL") or "")[:2000],
         "firing": len(firing),
+        "resolved": len(resolved),
         "truncatedAlerts": body.get("truncatedAlerts", 0),
-        "alerts": firing[:_MAX_WEBHOOK_ALERTS],
+        "alerts": listed,
     }
+    left = len(shown) - len(listed)
+    truncated = body.get("truncatedAlerts") if isinstance(body.get("truncatedAlerts"), int) else 0
+    unlisted = [f"{left} more alert(s) of this notification are not listed here" if left else "",
+                f"Alertmanager left {truncated} alert(s) out of the notification (max_alerts)" if truncated else ""]
+    if left or truncated:
+        payload["not_listed"] = "; ".join(part for part in unlisted if part)
     return [
         make_alert(
             title=title,
@@ -134,5 +174,10 @@ def parse_alertmanager_webhook(body: dict[str, Any]) -> list[Alert]:
             severity=labels.get("severity", ""),
             source_link=link,
             dedupe_key=f"alertmanager:{key}",
+            graph_link=graph,
+            members=tuple(_member(a) for a in shown),  # in the order of payload["alerts"]
+            started_at=min(filter(None, (parse_instant(a.get("startsAt")) for a in shown)), default=None),
+            resolved_at=None if firing else max(filter(None, (parse_instant(a.get("endsAt")) for a in shown)),
+                                                default=None),
         )
     ]

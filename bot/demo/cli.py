@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.demo.live import run_live
+from bot.demo.live_metrics import LiveMetrics, missing_binaries, start_live_metrics
 from bot.demo.options import INCIDENTS, DemoOptions
 from bot.demo.terminal import decide, pending_card, print_message, thread_snapshot
 from bot.demo.transcript import message_lines
@@ -33,6 +34,8 @@ async def _open_incident(world: DemoWorld, options: DemoOptions, incident_dir: P
 
 async def run_demo(options: DemoOptions) -> int:
     """Open the incident, show the thread as it grows, decide the approval, and report how it ended."""
+    if options.live_metrics:
+        return await _run_live_metrics(options)
     name = INCIDENTS.get(options.incident, options.incident)
     incident_dir = REPO_ROOT / "fixtures" / name
     if not await asyncio.to_thread(incident_dir.is_dir):
@@ -51,6 +54,65 @@ async def run_demo(options: DemoOptions) -> int:
         return await _run_headless(world, options)
     finally:
         await world.stop()
+
+
+async def _run_live_metrics(options: DemoOptions) -> int:
+    """The same demo, opened by the real Prometheus and Alertmanager after a deploy degrades checkout's latency."""
+    missing = await asyncio.to_thread(missing_binaries)
+    if missing:
+        print(f"--live-metrics runs the real Prometheus and Alertmanager, and {' and '.join(missing)} "
+              f"{'is' if len(missing) == 1 else 'are'} not installed here. On Debian or Ubuntu: "
+              "`apt-get install prometheus prometheus-alertmanager` (their "
+              "services need not run: the demo starts the binaries itself), then try again. `python -m bot demo` "
+              "runs without them.", file=sys.stderr)  # fmt: skip
+        return 2
+    work_dir = options.work_dir or Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="incident-bot-live-"))
+    print(f"Starting an exporter, Prometheus, Alertmanager and the local stand-ins (work dir {work_dir})…")
+    overrides = {"approval_self_deny": True} if options.two_person else {}
+    live = await start_live_metrics(work_dir, pace=options.pace, posts_per_second=20, slack_port=options.port,
+                                    **overrides)  # fmt: skip
+    world = live.world
+    world.slack.ui.add_action("live:deploy", "Deploy the N+1 commit (checkout slows down)", live.deploy,
+                              group="Live metrics")  # fmt: skip
+    world.slack.ui.add_action("live:rollback", "Roll back (checkout is fast again)", live.roll_back,
+                              group="Live metrics")  # fmt: skip
+    print(f"Prometheus {live.prometheus.url} scrapes checkout's p99 every second; Alertmanager "
+          f"{live.alertmanager.url} sends its webhook to the bot.")  # fmt: skip
+    rollout = asyncio.create_task(_roll_out_when_merged(live))
+    try:
+        if not options.headless:
+            return await run_live(world, options, opening=lambda: _deploy(live),
+                                  report=lambda run: _report(world, run, options))  # fmt: skip
+        await _deploy(live)
+        code = await _run_headless(world, options)
+        if code == 0 and options.decision == "approve":  # merged: the rollout resolves the alert
+            try:
+                await world.slack.wait_for(lambda s: "Resolved upstream" in json.dumps(s.messages(ONCALL)[0]["blocks"]),
+                                           timeout=60)  # fmt: skip
+            except TimeoutError:
+                print("Alertmanager did not resolve the alert within a minute.")
+                return 1
+            print("Alertmanager resolved the alert: the root message shows it resolved upstream.")
+        return code
+    finally:
+        rollout.cancel()
+        await asyncio.gather(rollout, return_exceptions=True)
+        await live.stop()
+
+
+async def _deploy(live: LiveMetrics) -> None:
+    print("\n> checkout 2.19.0 (commit a3f9c21, the N+1 of incident-2277) is deployed: its p99 goes from 80 ms to "
+          "2.4 s; Prometheus' rule p99 > 500 ms will fire and Alertmanager will post to the bot.")  # fmt: skip
+    await live.deploy()
+
+
+async def _roll_out_when_merged(live: LiveMetrics) -> None:
+    """Once a revert merged, it rolls out: checkout is fast again, and Alertmanager resolves the alert."""
+    runs = live.world.bot.incidents.runs
+    await live.world.slack.wait_for(lambda s: any(pr.merged for r in runs.values() for pr in r.state.prs.values()),
+                                    timeout=24 * 3600)  # fmt: skip
+    print("\n> The revert merged and rolls out: checkout's p99 is back to 80 ms.")
+    await live.roll_back()
 
 
 async def _run_headless(world: DemoWorld, options: DemoOptions) -> int:

@@ -21,3 +21,4 @@ class DemoOptions:
     port: int = 0  # the local Slack's port (its web page is /ui/ there); 0: a free one
     browser: bool = True  # open the page in a browser when there is a display
     two_person: bool = False  # APPROVAL_SELF_DENY: whoever opened an incident cannot approve its fix
+    live_metrics: bool = False  # the real Prometheus and Alertmanager open the incident (bot/demo/live_metrics.py)

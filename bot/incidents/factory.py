@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from anthropic import AsyncAnthropic
 from slack_sdk.web.async_client import AsyncWebClient
@@ -25,7 +25,12 @@ from bot.settings import Settings
 from bot.tools.answers import TOOLS, IncidentTools
 from bot.tools.base import ToolHandler
 
-__all__ = ["RunFactory"]
+__all__ = ["RunFactory", "with_record"]
+
+
+def with_record(state: IncidentState, record: RootRecord) -> IncidentState:
+    """The state with what the root record keeps of the alert: its links, and whether it resolved upstream."""
+    return replace(state, links=record.links(), resolved_upstream_at=record.resolved_time())
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -66,6 +71,8 @@ class RunFactory:
         """A run for a session, its publisher loaded from the thread; without a record, the root message's is used."""
         publisher = await self.publisher(thread, record=record, session_id=state.session_id)
         await publisher.load()
+        if publisher.root_record is not None:  # what the root keeps of the alert: its links, resolved upstream
+            state = with_record(state, publisher.root_record)
         evidence = await self.resources.evidence()
         policy = ApprovalPolicy(
             remind_after=self.settings.approval_remind_after,

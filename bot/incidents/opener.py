@@ -19,7 +19,7 @@ from anthropic import AsyncAnthropic
 from blocks.views import IncidentStatus
 from bot.incidents.briefing import OpeningEvidence, OpeningEvidenceHook, alert_section, first_message, gather_nothing
 from bot.incidents.briefing import mount_correction
-from bot.incidents.factory import RunFactory
+from bot.incidents.factory import RunFactory, with_record
 from bot.incidents.registry import IncidentRegistry
 from bot.incidents.resources import SessionResources
 from bot.metadata import OPENING_CHARS, RootRecord, SessionMetadata, session_title
@@ -54,14 +54,17 @@ class IncidentOpener:
         source: str,
         alert: dict[str, Any] | None = None,
         dedupe_key: str = "",
+        alert_url: str = "",
+        graph_url: str = "",
     ) -> IncidentRun:
         """Post the root message, create the session (metadata = the Slack thread), and start following it."""
         started = datetime.now(timezone.utc)
-        state = IncidentState(session_id="", title=title, started_at=started, opened_by=opened_by, source=source)
         opening = alert_section(text=text, source=source, opened_by=opened_by, alert=alert)
         kept = alert_section(text=text, source=source, opened_by=opened_by, alert=alert, max_chars=OPENING_CHARS)
         record = RootRecord.fit(title=title, opened_by=opened_by or "", source=source, opening=kept,
-                                dedupe_key=dedupe_key)  # fmt: skip
+                                dedupe_key=dedupe_key, alert_url=alert_url, graph_url=graph_url)  # fmt: skip
+        state = with_record(IncidentState(session_id="", title=title, started_at=started, opened_by=opened_by,
+                                          source=source), record)  # fmt: skip
         publisher = await self.factory.start_thread(self.channel, render_root(state), record=record)
         thread = SlackThread(channel=self.channel, ts=publisher.thread_ts)
         return await self.start_session(thread, record, started=started, opening=opening, alert=alert)
@@ -71,8 +74,8 @@ class IncidentOpener:
         """Create the session, with its first message, for a posted root message and follow it (also used to finish
         an interrupted open, from the record: `opening` and `alert` are what the record keeps, or more)."""
         opened_by = record.opened_by or None
-        state = IncidentState(session_id="", title=record.title, started_at=started, opened_by=opened_by,
-                              source=record.source)  # fmt: skip
+        state = with_record(IncidentState(session_id="", title=record.title, started_at=started, opened_by=opened_by,
+                                          source=record.source), record)  # fmt: skip
         try:
             evidence = await self.resources.evidence()
             agent = await self.resources.agent()

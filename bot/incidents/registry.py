@@ -49,6 +49,13 @@ class IncidentRegistry:
                 return run
         return None
 
+    def latest_by_dedupe_key(self, dedupe_key: str) -> IncidentRun | None:
+        """The newest incident an alert with this dedupe key opened or joined, finished or not."""
+        if not dedupe_key:
+            return None
+        found = [r for r in self._runs.values() if r.root_record is not None and r.root_record.dedupe_key == dedupe_key]
+        return found[-1] if found else None
+
     def _forget_old(self) -> None:
         """Keep only the newest finished incidents in memory (their sessions and threads keep the record)."""
         finished = [r for r in self._runs.values() if r.state.finished and not r.following]

@@ -3,7 +3,6 @@ incident thread goes to its session as a follow-up."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,8 +17,6 @@ from bot.incidents.tasks import BackgroundTasks
 from bot.run.incident import IncidentRun
 
 __all__ = ["register"]
-
-log = logging.getLogger(__name__)
 
 _IGNORED_SUBTYPES = {
     "message_changed", "message_deleted", "message_replied", "channel_join", "channel_leave", "channel_topic",
@@ -57,10 +54,7 @@ def register(
                 tasks.spawn(_follow_up(client, run, user_id=str(event["user"]), text=str(event["text"])), name=f"reply:{ts}")
             return
         if channel in watched and first_time(channel, ts):
-            alert = parse_alert_message(event)
-            if alert.payload and alert.payload.get("status") == "resolved":
-                log.info("ignoring a resolved notification in %s: %s", channel, alert.title)
-                return
+            alert = parse_alert_message(event)  # a resolved notification is noted on its incident, if any
             tasks.spawn(intake.open_from_alert(alert, channel=channel, ts=ts, person=_person(event)), name=f"alert:{ts}")
 
     app.event("message")(on_message)

@@ -18,6 +18,7 @@ __all__ = [
     "StopRequested",
     "Tick",
     "Unreadable",
+    "UpstreamStatus",
     "is_queued",
 ]
 
@@ -63,6 +64,16 @@ class Notice:
 
 
 @dataclass(frozen=True, slots=True)
+class UpstreamStatus:
+    """The incident's alert resolved (or fired again) in its own tool; `id` makes its note once only."""
+
+    type: ClassVar[str] = "bot.upstream_status"
+    id: str
+    text: str
+    resolved_at: datetime | None  # None: firing again
+
+
+@dataclass(frozen=True, slots=True)
 class Tick:
     """Time passes (the root message's elapsed time); nothing else changes."""
 
@@ -80,7 +91,7 @@ class Unreadable:
     processed_at: datetime | None = None
 
 
-LocalEvent: TypeAlias = StopRequested | ConfirmationDecided | ApprovalReminder | Notice | Tick | Unreadable
+LocalEvent: TypeAlias = StopRequested | ConfirmationDecided | ApprovalReminder | Notice | Tick | Unreadable | UpstreamStatus
 Event: TypeAlias = SessionEvent | LocalEvent
 
 

@@ -163,6 +163,11 @@ class IncidentRun:
         if self._live:
             self._react()
 
+    def keep(self, **fields: str) -> None:
+        """Change what the root message keeps (RootRecord fields); written with the root's next update."""
+        if self.root_record is not None:
+            self.root_record = self.publisher.root_record = self.root_record.model_copy(update=fields)
+
     def publish(self, *, arrived: float | None = None) -> None:
         """Submit the current state to the publisher (it coalesces); `arrived`: when the event it shows came in."""
         self.publisher.submit(render_root(self.state, console_url=self.console_url), render_thread(self.state, self._memo),

@@ -230,6 +230,8 @@ class ThreadPublisher:
         # The renderer hands back the same Message object for an unchanged item: hash it once, not on every event.
         if item.file is not None:
             return digest(item.message, item.file)
+        if key == ROOT_KEY and self.root_record is not None:  # a change of what the root keeps is written too
+            return digest(item.message, ("record", json.dumps(self.root_record.dump(), sort_keys=True)))
         seen = self._fingerprints.get(key)
         if seen is not None and seen[0] is item.message:
             return seen[1]

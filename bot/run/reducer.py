@@ -13,7 +13,7 @@ from blocks.views import Decision, ErrorView, IncidentStatus, Outcome
 
 from bot.approvals.result import ApprovalResult
 from bot.run.events import (ApprovalReminder, ConfirmationDecided, Event, LocalEvent, Notice, StopRequested, Tick,
-                            Unreadable)  # fmt: skip
+                            Unreadable, UpstreamStatus)  # fmt: skip
 from bot.run.root_cause import root_cause
 from bot.run.skipped import readable_input, skip
 from bot.run.spend import on_usage, with_budget_notice
@@ -271,6 +271,9 @@ def _on_local(state: IncidentState, ev: LocalEvent) -> IncidentState:
         case Tick():
             return state
         case Notice(id=notice_id, text=text):
+            return _add_once(state, ThreadItem(key=f"notice:{notice_id}", kind=ItemKind.NOTICE, text=text))
+        case UpstreamStatus(id=notice_id, text=text, resolved_at=resolved_at):
+            state = replace(state, resolved_upstream_at=resolved_at)
             return _add_once(state, ThreadItem(key=f"notice:{notice_id}", kind=ItemKind.NOTICE, text=text))
         case ApprovalReminder(tool_use_id=tool_use_id, text=text, mentions=mentions):
             item = ThreadItem(key=f"reminder:{tool_use_id}", kind=ItemKind.REMINDER, text=text, mentions=mentions)

@@ -117,6 +117,8 @@ def render_root(state: IncidentState, *, console_url: str = "") -> Message:
         stoppable=state.stoppable,
         stopped_by=state.stopped_by,
         spend=spend_line(state),
+        links=state.links,
+        resolved_upstream_at=state.resolved_upstream_at,
     )
     msg = root_message(redact_view(view), now=state.updated_at or state.started_at)
     return Message(text=redact(msg.text), blocks=redact_blocks(msg.blocks))

@@ -131,6 +131,8 @@ class IncidentState:
     queued_messages: frozenset[str] = frozenset()  # user.message ids sent but not yet taken up by a turn
     spent_cents: int | None = None  # the session's list cost so far (session.usage), None until known
     budget_cents: int | None = None  # the session's spend ceiling, None for none (or not known yet)
+    links: tuple[tuple[str, str], ...] = ()  # (label, url): the alert in its own tool, its graph (from the root record)
+    resolved_upstream_at: datetime | None = None  # the alert resolved in its own tool (it does not stop the agent)
 
     @property
     def finished(self) -> bool:

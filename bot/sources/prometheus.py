@@ -152,6 +152,8 @@ class PrometheusSource(HttpSource):
             seconds = auto_step(window, self.caps.max_points) if step is None else self._step(step, window)
         except InputError as exc:
             raise self._error("invalid_input", str(exc)) from None
+        # Prometheus evaluates at start, start + step, …: a window that ends on a step keeps the newest samples.
+        start = end - seconds * math.floor(window / seconds)
         form = {"query": query, "start": _param(start), "end": _param(end), "step": _param(seconds),
                 "timeout": _param(self.eval_timeout)}  # fmt: skip
         status, body = await self._request("POST", "/api/v1/query_range", form=form)

@@ -170,7 +170,7 @@ class WebhookServer:
             return _answer(400, error=str(exc))
         alerts = parse_alertmanager_webhook(body)
         if not alerts:
-            log.info("alertmanager webhook with nothing firing (status %s) ignored", body.get("status"))
+            log.info("alertmanager webhook with no alert in it (status %s) ignored", body.get("status"))
             return _answer(202, status="ignored")
         return await self._deliver(alerts, "alertmanager", forget=lambda: None)
 

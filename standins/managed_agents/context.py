@@ -41,6 +41,8 @@ class AgentContext:
         self.files: Mapping[str, bytes] = MappingProxyType(session.files)  # file resources and cloned repositories
         self.repositories: Mapping[str, str] = MappingProxyType(session.repositories)  # mount path -> url
         self.memory: dict[str, Any] = session.memory
+        # The custom tools the agent was defined with: a model can call these and no other.
+        self.tools = frozenset(str(t["name"]) for t in session.agent.get("tools") or () if t.get("type") == "custom")
         self._session = session
         self._runner = runner
 

@@ -13,7 +13,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from standins.managed_agents import investigator_evidence as ev
-from standins.managed_agents import investigator_latency, investigator_oom
+from standins.managed_agents import investigator_latency, investigator_live as live, investigator_oom
 from standins.managed_agents.investigator_evidence import Context, Finding
 from standins.managed_agents.investigator_pr import propose
 
@@ -44,6 +44,9 @@ async def investigate(ctx: Context, message: str) -> None:
     """Investigate the incident described by the first user message (an alert JSON or free text)."""
     memory = ctx.memory
     await ctx.say(f"{INTRO}\nLooking into: {ev.alert_title(message)}")
+    # With Prometheus among its tools, the alert's own measure first: the numbers Prometheus holds now.
+    rule = live.alert_rule(message) if live.PROMETHEUS in ctx.tools else None
+    seen = await live.look(ctx, rule) if rule is not None else None
     ev.learn_root(ctx, message)  # where the files are is what the message says, nothing else
     if ev.root(ctx):
         await ctx.bash(f"ls -R {shlex.quote(ev.root(ctx))}")
@@ -55,6 +58,9 @@ async def investigate(ctx: Context, message: str) -> None:
         found = await ctx.bash(f"grep -c -H -E {shlex.quote(signature.pattern)} {' '.join(map(shlex.quote, logs))}")
         hits[signature.name] = {name: n for name, n in ev.parse_counts(found).items() if n}
     matched = next((s for s in SIGNATURES if hits.get(s.name)), None)
+    if matched is None and rule is not None and seen is not None:
+        await _conclude(ctx, await live.investigate(ctx, rule, seen), memory, f"`{rule.measure}` on Prometheus")
+        return
     if matched is None:
         await _unrecognised(ctx, logs, memory)
         return
@@ -63,9 +69,13 @@ async def investigate(ctx: Context, message: str) -> None:
     service = PurePosixPath(log).name.split(".")[0]  # logs are named after the service that wrote them
     await ctx.say(f"Signature: {matched.name} ({counts[PurePosixPath(log).name]:,} lines in {ev.rel(ctx, log)}); "
                   f"service {service}.")
-    finding = await matched.playbook(ctx, log, service)
+    await _conclude(ctx, await matched.playbook(ctx, log, service), memory, f"{matched.name} in {ev.rel(ctx, log)}")
+
+
+async def _conclude(ctx: Context, finding: Finding | None, memory: dict[str, Any], seen: str) -> None:
+    """State the finding and propose its fix, or remember that there was nothing to fix."""
     if finding is None:
-        memory.update(root_cause=f"{matched.name} seen in {ev.rel(ctx, log)}; no runbook fix applied", pr_state="none")
+        memory.update(root_cause=f"{seen} looked into; no runbook fix applied", pr_state="none")
         return
     memory["root_cause"] = finding.root_cause
     await ctx.say("\n".join([finding.root_cause, *(f"- {note}" for note in finding.notes)]))

@@ -7,7 +7,7 @@ import os
 import re
 import shlex
 import statistics
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePosixPath
@@ -27,6 +27,7 @@ class Context(Protocol):
     files: Mapping[str, bytes]  # mounted files, and the files of cloned repositories, by path
     repositories: Mapping[str, str]  # mount path -> URL of each cloned repository
     memory: dict[str, Any]
+    tools: Collection[str]  # the custom tools of the agent's definition: only these can be called
 
     async def say(self, text: str) -> None: ...
     async def bash(self, command: str) -> str: ...
@@ -60,6 +61,8 @@ def alert_title(message: str) -> str:
         data = event.get("data") if isinstance(event, dict) else None
         if isinstance(data, dict) and data.get("title"):
             return str(data["title"])
+        if isinstance(body, dict) and isinstance(body.get("title"), str):  # an alert the bot parsed (Alertmanager…)
+            return body["title"][:300]
     quoted = re.search(r"<<<(?:ALERT|MESSAGE)\n(.*?)\n(?:ALERT|MESSAGE)>>>", message, re.S)
     if quoted:  # the bot quotes untrusted text between markers: that is what the incident is about
         message = quoted.group(1)

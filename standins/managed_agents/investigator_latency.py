@@ -55,13 +55,13 @@ async def investigate(ctx: Context, log: str, service: str) -> Finding | None:
     deploys = ev.deploy_list(ev.tool_json(await ctx.call_tool("get_recent_deploys", {})))
     base, top = ev.baseline(p99), ev.peak(p99)
     onset = ev.first_at_least(p99, 2 * base) if base else None
-    suspect = _suspect(deploys, service, onset)
+    suspect = suspect_deploy(deploys, service, onset)
     if top is None or onset is None or suspect is None:
         await ctx.say(f"{service} p99 shows no regression after a {service} deploy I can see, so the runbook's "
                       "revert does not apply and I open no PR.")
         return None
 
-    patch_text = await _diff(ctx, suspect["commit"])
+    patch_text = await commit_diff(ctx, suspect["commit"])
     root = ev.repo_root(ctx)
     patches = [p for p in parse_patch(patch_text) if f"{root}/{p.path}" in ctx.files]
     runbook = await ev.find_runbook(ctx, "latency.md", r"N\+1|p99")
@@ -79,7 +79,7 @@ async def investigate(ctx: Context, log: str, service: str) -> Finding | None:
         return None
 
     sha, deployed = suspect["commit"], ev.when(suspect["deployed_at"])
-    pattern = _n_plus_one(patch)
+    pattern = what_changed(patch)
     minutes = max(1, round((onset - deployed).total_seconds() / 60))
     root = (
         f"Root cause: commit {sha[:7]}, deployed to {service} as {ev.deploy_name(suspect)} at {ev.hhmm(deployed)} "
@@ -90,7 +90,7 @@ async def investigate(ctx: Context, log: str, service: str) -> Finding | None:
     )
     notes = [f"This reverts commit {sha}.", *_per_row_note(groups, deployed)]
     notes += [await _red_herring(ctx, g, service, p99, deploys) for g in _transient(groups, buckets, onset)]
-    subject = _subject(patch_text) or suspect.get("description", "")
+    subject = commit_subject(patch_text) or suspect.get("description", "")
     return Finding(
         root_cause=root, notes=tuple(notes), runbook=ev.rel(ctx, runbook),
         repo_path=patch.path, old_text=current, new_text=reverted,
@@ -122,7 +122,7 @@ def _per_row_note(groups: list[list[str]], deployed: datetime) -> list[str]:
             f"{ev.hhmm(ev.when(per_row[2]))}: one query per row."]
 
 
-def _suspect(deploys: list[dict], service: str, onset: datetime | None) -> dict | None:
+def suspect_deploy(deploys: list[dict], service: str, onset: datetime | None) -> dict | None:
     """The service's latest deploy in the hour before the regression started."""
     if onset is None:
         return None
@@ -131,7 +131,7 @@ def _suspect(deploys: list[dict], service: str, onset: datetime | None) -> dict 
     return max(window, key=lambda d: ev.when(d["deployed_at"]), default=None)
 
 
-async def _diff(ctx: Context, commit: str) -> str:
+async def commit_diff(ctx: Context, commit: str) -> str:
     """The commit's patch from get_diff, or from the mounted diff.txt when the tool cannot give it."""
     answer = await ctx.call_tool("get_diff", {"commit": commit})
     text = "" if answer.is_error else ev.diff_text(ev.tool_json(answer))
@@ -141,7 +141,7 @@ async def _diff(ctx: Context, commit: str) -> str:
     return text
 
 
-def _subject(shown: str) -> str:
+def commit_subject(shown: str) -> str:
     """The commit subject of `git show` text (the first indented line before the patch)."""
     for line in shown.splitlines():
         if line.startswith(("diff ", "--- ")):
@@ -151,7 +151,7 @@ def _subject(shown: str) -> str:
     return ""
 
 
-def _n_plus_one(patch: FilePatch) -> str:
+def what_changed(patch: FilePatch) -> str:
     """What the commit did to the queries, in words."""
     batched = next((m for line in patch.removed if (m := _BATCHED.search(line))), None)
     per_row = any(_PER_ROW.search(line) for line in patch.added)

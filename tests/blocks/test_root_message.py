@@ -85,3 +85,29 @@ def test_long_title_and_summary_still_fit(assert_fits, all_text) -> None:
     msg = root_message(_view(title="t" * 1000, root_cause="r" * 9000, final_summary="s " * 50_000), now=START)
     assert_fits(msg)
     assert "full text in the thread" in all_text(msg)
+
+
+def test_the_alert_links_are_http_only_escaped_bounded_and_name_their_host(assert_fits, all_text) -> None:
+    graph = "http://prometheus.internal:9090/graph?g0.expr=rate(x%5B5m%5D)%20%3E%201&g0.tab=1"
+    links = (("Alert", "https://am.example:9093/#/alerts?receiver=bot"), ("Graph", graph))
+    text = all_text(root_message(_view(links=links), now=START))
+    assert "<https://am.example:9093/#/alerts?receiver=bot|Alert>" in text and "(am.example:9093)" in text
+    assert f"<{graph.replace('&', '&amp;')}|Graph>" in text and "(prometheus.internal:9090)" in text
+
+    hostile = (("Alert", "javascript:alert(1)"), ("Graph", "http://x.example/a|<!channel>"),
+               ("Graph", "http://x.example/" + "a" * 5000), ("Alert", "data:text/html,<b>hi</b>"),
+               ("Alert", "http://evil.example/ <@U123>"), ("Graph", "ftp://files.example/x"))  # fmt: skip
+    for label, url in hostile:
+        msg = root_message(_view(links=((label, url),)), now=START)
+        assert_fits(msg)
+        shown = all_text(msg)
+        assert "<javascript" not in shown and "<data:" not in shown and "<ftp:" not in shown
+        assert "<!channel>" not in shown and "<@U123>" not in shown
+        assert "a" * 1001 not in shown  # an over-long link is neither linked nor shown whole
+
+
+def test_an_alert_resolved_upstream_is_said_on_the_root(all_text) -> None:
+    at = START + timedelta(minutes=41, seconds=2)
+    text = all_text(root_message(_view(resolved_upstream_at=at), now=at))
+    assert "Resolved upstream" in text and f"<!date^{int(at.timestamp())}^" in text
+    assert "Resolved upstream" not in all_text(root_message(_view(), now=at))

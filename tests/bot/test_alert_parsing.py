@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import random
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -238,12 +239,53 @@ def test_alertmanager_webhook_gives_one_alert_per_group_of_firing_alerts() -> No
     assert "checkout-7c9f8d6b5-h5k7w" not in alert.text  # the resolved one
 
 
-def test_alertmanager_webhook_resolved_or_odd_gives_nothing() -> None:
+def test_alertmanager_webhook_resolved_gives_the_group_resolved_and_odd_gives_nothing() -> None:
     body = load("webhooks/alertmanager.json")
     for alert in body["alerts"]:
-        alert["status"] = "resolved"
+        alert["status"], alert["endsAt"] = "resolved", "2025-03-14T09:41:02.5Z"
     body["status"] = "resolved"
-    assert parse_alertmanager_webhook(body) == []
+    [resolved] = parse_alertmanager_webhook(body)
+    assert resolved.resolved and resolved.title.startswith("[RESOLVED] KubePodCrashLooping")
+    assert resolved.dedupe_key == "alertmanager:" + body["groupKey"]  # the same key as the group's firing ones
+    assert resolved.resolved_at == datetime(2025, 3, 14, 9, 41, 2, 500000, tzinfo=timezone.utc)
     assert parse_alertmanager_webhook({}) == [] and parse_alertmanager_webhook({"alerts": "x"}) == []
     [odd] = parse_alertmanager_webhook({"alerts": [{"status": "firing", "labels": {"alertname": "Foo"}}]})
     assert odd.title == "[FIRING:1] Foo" and odd.dedupe_key.startswith("alertmanager:Foo:")
+
+
+def test_alertmanager_webhook_lists_every_alert_of_a_big_group_compactly() -> None:
+    body = load("webhooks/alertmanager.json")
+    template = body["alerts"][0]
+    body["alerts"] = [{**template, "labels": {**template["labels"], "pod": f"checkout-{i:03d}"},
+                       "fingerprint": f"{i:016x}"} for i in range(80)]  # fmt: skip
+    body["truncatedAlerts"] = 7  # Alertmanager's max_alerts left these out of the notification itself
+    [alert] = parse_alertmanager_webhook(body)
+    payload = alert.payload or {}
+    assert payload["firing"] == 80 and payload["truncatedAlerts"] == 7
+    listed = [a["labels"]["pod"] for a in payload["alerts"]]
+    assert listed == [f"checkout-{i:03d}" for i in range(len(listed))] and len(listed) >= 50
+    assert f"{80 - len(listed)} more" in payload["not_listed"] and "7" in payload["not_listed"]
+    # The labels every alert shares are said once, not per alert.
+    assert all(set(a["labels"]) == {"pod"} for a in payload["alerts"])
+    assert payload["commonLabels"]["alertname"] == "KubePodCrashLooping"
+    assert len(alert.members) == 80 and len(set(alert.members)) == 80
+    assert alert.graph_link == template["generatorURL"]
+    assert len(json.dumps(payload)) < 12_000
+
+
+def test_alertmanager_webhook_takes_links_only_as_http_urls() -> None:
+    body = load("webhooks/alertmanager.json")
+    body["externalURL"] = "javascript:alert(1)//"
+    for alert in body["alerts"]:
+        alert["generatorURL"] = "http://prom.example/graph?g0.expr=up <!channel>"
+    [alert] = parse_alertmanager_webhook(body)
+    assert alert.source_link == "" and alert.graph_link == ""
+
+
+def test_an_alertmanager_message_with_a_graph_link_carries_it() -> None:
+    event = load("alertmanager.json")
+    graph = "http://prometheus.monitoring.svc:9090/graph?g0.expr=up%3D%3D0&g0.tab=1"
+    event["attachments"][0]["text"] += f"\n*Graph:* <{graph}|:chart_with_upwards_trend:>"
+    alert = parse_alert_message(event)
+    assert alert.source == "alertmanager" and alert.graph_link == graph
+    assert parse_alert_message(load("alertmanager.json")).graph_link == ""

@@ -184,9 +184,11 @@ async def test_alertmanager_firing_with_the_token(web: Running) -> None:
     assert alert.dedupe_key.startswith("alertmanager:{}/{severity=")
 
 
-async def test_alertmanager_resolved_is_ignored(web: Running) -> None:
+async def test_alertmanager_resolved_is_handed_on_as_resolved(web: Running) -> None:
     status, answer = await web.post("/webhooks/alertmanager", am_body(resolved=True), {"Authorization": f"Bearer {AM_TOKEN}"})
-    assert (status, answer["status"], web.got.alerts) == (202, "ignored", [])
+    assert (status, answer) == (202, {"status": "accepted", "alerts": 1})
+    [alert] = web.got.alerts
+    assert alert.resolved and alert.dedupe_key == json.loads(am_body())["groupKey"].join(("alertmanager:", ""))
 
 
 @pytest.mark.parametrize("auth", [None, "Bearer nope", f"Basic {AM_TOKEN}", f"Bearer {AM_TOKEN}x", "Bearer"])

@@ -238,11 +238,49 @@ async def test_an_alertmanager_webhook_opens_an_incident_and_a_repeat_joins_it(w
             await world.slack.wait_for(lambda s: len(roots(world)) == 1, timeout=TIMEOUT)
             root_ts = roots(world)[0]["ts"]
             card = await wait_for_card(world, root_ts)
+            for _ in range(2):  # Alertmanager repeats a firing group every repeat_interval, and retries
+                async with http.post(url, data=body, headers={"Authorization": "Bearer am-token"}) as r:
+                    assert r.status == 202
+            body = body.replace(b'"a07c52e91d3b8f14"', b'"b07c52e91d3b8f15"')  # the group grew by one alert
             async with http.post(url, data=body, headers={"Authorization": "Bearer am-token"}) as r:
-                assert r.status == 202  # Alertmanager repeats a firing group every repeat_interval
+                assert r.status == 202
         run = world.bot.incidents.find_by_thread(ONCALL, root_ts)
-        await world.slack.wait_for(lambda s: any("same key" in block_text(m) for m in thread(world, root_ts)), timeout=TIMEOUT)
-        assert len(roots(world)) == 1
+        await world.slack.wait_for(lambda s: any("1 more alert joined" in block_text(m) for m in thread(world, root_ts)),
+                                   timeout=TIMEOUT)  # fmt: skip
+        assert len(roots(world)) == 1 and not any("same key" in block_text(m) for m in thread(world, root_ts))
+        # After the first message (sent with the session's creation), the agent got the alert that joined; the repeats
+        # added nothing.
+        await world.agents.wait_for(lambda a: len(user_messages(world, run.session_id)) == 1, timeout=TIMEOUT)
+        assert "b07c52e91d3b8f15" in user_messages(world, run.session_id)[-1]
+        await world.slack.click(YOU, ONCALL, card["ts"], ActionId.APPROVE)
+        await run.wait_finished(timeout=TIMEOUT)
+    finally:
+        await world.stop()
+
+
+async def test_a_resolved_alertmanager_message_is_noted_on_its_incident(work_dir):
+    from bot.demo.world import sample_alert
+
+    world = await start_world(incident_dir=FIXTURES / "checkout-oom", work_dir=work_dir)
+    try:
+        firing = sample_alert("alertmanager")
+        post = lambda event: world.slack.post_message(  # noqa: E731
+            "U0INTEGRATION", ALERTS, event.get("text", ""), bot_id=event["bot_id"], attachments=event["attachments"],
+            username=event["username"])  # fmt: skip
+        await post(firing)
+        await world.slack.wait_for(lambda s: len(roots(world)) == 1, timeout=TIMEOUT)
+        root_ts = roots(world)[0]["ts"]
+        card = await wait_for_card(world, root_ts)
+        resolved = json.loads(json.dumps(firing).replace("[FIRING:1]", "[RESOLVED]"))
+        resolved_ts = await post(resolved)
+        await world.slack.wait_for(lambda s: any("Alertmanager says the alert resolved" in block_text(m)
+                                                 for m in thread(world, root_ts)), timeout=TIMEOUT)  # fmt: skip
+        assert "Resolved upstream" in block_text(roots(world)[0])
+        await world.slack.wait_for(lambda s: len(s.thread(ALERTS, resolved_ts)) == 2, timeout=TIMEOUT)
+        assert "resolved" in s_text(world.slack.thread(ALERTS, resolved_ts)[-1])
+        assert len(roots(world)) == 1  # a resolved notification never opens an incident
+        run = world.bot.incidents.find_by_thread(ONCALL, root_ts)
+        assert not run.state.finished  # the agent is still waiting on the approval: resolved does not stop it
         await world.slack.click(YOU, ONCALL, card["ts"], ActionId.APPROVE)
         await run.wait_finished(timeout=TIMEOUT)
     finally:

@@ -19,6 +19,8 @@ from standins.managed_agents import investigator
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 MOUNT = "/mnt/session"
+CLASSIC_TOOLS = ("open_pull_request", "request_approval", "merge_pull_request", "get_metrics", "get_recent_deploys",
+                 "get_diff")  # fmt: skip
 INCIDENT = f"{MOUNT}/elsewhere/case-7"  # wherever the files are, the investigator goes where the message says
 
 try:
@@ -44,9 +46,11 @@ class FakeContext:
     """Writes the mounted files under a tmp folder, runs bash for real there, answers custom tools like the bot."""
 
     def __init__(self, root: Path, files: dict[str, bytes], *, decision: dict | None = None,
-                 wrapped: bool = True, pr_error: str | None = None, merge_error: str | None = None) -> None:
+                 wrapped: bool = True, pr_error: str | None = None, merge_error: str | None = None,
+                 tools: tuple[str, ...] = CLASSIC_TOOLS) -> None:  # fmt: skip
         self.session_id = "sesn_test"
         self.files = files
+        self.tools = frozenset(tools)
         self.repositories: dict[str, str] = {}  # nothing cloned: the repository is the evidence's repo/ copy
         self.memory: dict[str, Any] = {}
         self.root = root
@@ -104,7 +108,7 @@ class FakeContext:
     def said(self) -> list[str]:
         return [text for kind, text in self.steps if kind == "say"]
 
-    def tools(self) -> list[str]:
+    def called(self) -> list[str]:
         return [step[0] for kind, step in self.steps if kind == "tool"]
 
     def tool_input(self, name: str) -> dict[str, Any]:
@@ -148,7 +152,7 @@ async def test_oom_opens_a_512mi_pr_after_reading_the_runbook_and_merges_once_ap
     await investigator.investigate(ctx, told(ctx, alert("checkout-oom")))
 
     assert "not Claude" in ctx.said()[0]
-    assert ctx.tools() == ["get_metrics", "get_metrics", "get_recent_deploys",
+    assert ctx.called() == ["get_metrics", "get_metrics", "get_recent_deploys",
                            "open_pull_request", "request_approval", "merge_pull_request"]
     assert ctx.steps[1] == ("bash", f"ls -R {INCIDENT}")
     assert any(k == "bash" and "grep -c" in v for k, v in ctx.steps)
@@ -175,7 +179,7 @@ async def test_latency_reverts_the_n_plus_one_commit(tmp_path: Path, generated_2
     await investigator.investigate(ctx, told(ctx, alert("incident-2277")))
 
     assert "not Claude" in ctx.said()[0]
-    assert ctx.tools() == ["get_metrics", "get_metrics", "get_metrics", "get_recent_deploys", "get_diff",
+    assert ctx.called() == ["get_metrics", "get_metrics", "get_metrics", "get_recent_deploys", "get_diff",
                            "get_metrics", "open_pull_request", "request_approval", "merge_pull_request"]
     assert ctx.tool_input("get_diff") == {"commit": "a3f9c21e07b64d5c8f1a2e93b0d7c4f6a15e8b29"}
     assert any(k == "bash" and "python3 -c" in v and "checkout.jsonl" in v for k, v in ctx.steps)
@@ -227,7 +231,7 @@ async def test_rejection_is_quoted_and_nothing_is_merged(tmp_path: Path) -> None
     decision = {"decision": "rejected", "approver": "U0APPROVER", "reason": "shrink the cache instead"}
     ctx = FakeContext(tmp_path / "mnt", evidence(FIXTURES / "checkout-oom"), decision=decision)
     await investigator.investigate(ctx, told(ctx, alert("checkout-oom")))
-    assert ctx.tools()[-2:] == ["open_pull_request", "request_approval"]
+    assert ctx.called()[-2:] == ["open_pull_request", "request_approval"]
     assert '"shrink the cache instead"' in ctx.said()[-1] and "will not merge" in ctx.said()[-1]
 
     await investigator.follow_up(ctx, "what happened with the PR?")
@@ -238,7 +242,7 @@ async def test_free_text_incident_is_recognised_from_the_evidence(tmp_path: Path
     decision = {"decision": "rejected", "approver": "U0APPROVER"}
     ctx = FakeContext(tmp_path / "mnt", evidence(FIXTURES / "incident-2277", generated_2277), decision=decision)
     await investigator.investigate(ctx, told(ctx, "checkout feels slow, can someone look?"))
-    assert "get_diff" in ctx.tools() and "merge_pull_request" not in ctx.tools()
+    assert "get_diff" in ctx.called() and "merge_pull_request" not in ctx.called()
     assert "No reason was given" in ctx.said()[-1]
 
 
@@ -246,7 +250,7 @@ async def test_a_refused_merge_is_reported(tmp_path: Path) -> None:
     refusal = "PR #7's diff changed after it was approved; approve it again"
     ctx = FakeContext(tmp_path / "mnt", evidence(FIXTURES / "checkout-oom"), merge_error=refusal)
     await investigator.investigate(ctx, told(ctx, alert("checkout-oom")))
-    assert ctx.tools()[-1] == "merge_pull_request"
+    assert ctx.called()[-1] == "merge_pull_request"
     assert refusal in ctx.said()[-1] and "is merged" not in ctx.said()[-1]
     assert ctx.memory["pr_state"].startswith("approved by U0APPROVER, merge refused")
 
@@ -254,7 +258,7 @@ async def test_a_refused_merge_is_reported(tmp_path: Path) -> None:
 async def test_a_failed_pull_request_stops_before_approval(tmp_path: Path) -> None:
     ctx = FakeContext(tmp_path / "mnt", evidence(FIXTURES / "checkout-oom"), pr_error="patch does not apply")
     await investigator.investigate(ctx, told(ctx, alert("checkout-oom")))
-    assert ctx.tools()[-1] == "open_pull_request"
+    assert ctx.called()[-1] == "open_pull_request"
     assert "patch does not apply" in ctx.said()[-1]
 
 
@@ -263,7 +267,7 @@ async def test_unrecognised_incident_opens_no_pull_request(tmp_path: Path) -> No
     files[f"{INCIDENT}/logs/search.log"] = b"2025-03-14T09:00:00Z search INFO reindex finished in 41 s\n"
     ctx = FakeContext(tmp_path / "mnt", files)
     await investigator.investigate(ctx, told(ctx, "search results look odd"))
-    assert ctx.tools() == []
+    assert ctx.called() == []
     assert "logs/search.log" in ctx.said()[-1] and "No runbook signature matched" in ctx.said()[-1]
 
 
@@ -277,5 +281,5 @@ async def test_files_the_message_does_not_name_are_not_looked_for(tmp_path: Path
     ctx = FakeContext(tmp_path / "mnt", evidence(FIXTURES / "checkout-oom"))  # mounted, but the message names none
     opening = alert_section(text=alert("checkout-oom"), source="a test", opened_by=None, alert=None)
     await investigator.investigate(ctx, first_message(opening=opening, tool_names=(), resources=[]))
-    assert not [v for k, v in ctx.steps if k == "bash"] and ctx.tools() == []
+    assert not [v for k, v in ctx.steps if k == "bash"] and ctx.called() == []
     assert "no log files" in ctx.said()[-1]
